@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// `npm start`: the zero-config launcher. Without DATABASE_URL it runs an embedded PostgreSQL under
+// ./.data, keeps a generated JWT secret there, migrates once, then runs the API under PM2 in cluster
+// mode (pm2.config.js) in this process, streams the workers' logs, and prints one banner.
+// Ctrl-C, SIGTERM or `npm stop` stops the workers, then the embedded database.
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { loadConfig } from '../config.js'
+import { migrate } from '../db/migrate.js'
+import { readOrCreateSecret, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js'
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..')
+const PM2_CONFIG = join(REPO_ROOT, 'pm2.config.js')
+const APP_NAME = 'documind-api'
+const READY_TIMEOUT_MS = 60_000
+
+const say = (message: string): void => { process.stdout.write(`[documind] ${message}\n`) }
+
+let config
+try {
+  config = loadConfig()
+} catch (err) {
+  console.error(`[documind] invalid configuration: ${(err as Error).message}`)
+  process.exit(1)
+}
+
+await mkdir(config.dataDir, { recursive: true })
+const pidFile = join(config.dataDir, 'launcher.pid')
+// PM2 reads PM2_HOME when it loads, so it is set before the import; one home per data directory
+// keeps several stacks (tests, load tests) on one machine apart.
+process.env.PM2_HOME = join(config.dataDir, 'pm2')
+const { default: pm2 } = await import('pm2')
+
+let embedded: EmbeddedDatabase | undefined
+let stopping = false
+
+async function shutdown (code: number): Promise<never> {
+  if (stopping) return await new Promise(() => {})
+  stopping = true
+  say('stopping...')
+  try {
+    // Deleting the app stops every worker (SIGINT, then SIGKILL after kill_timeout). PM2's God runs in
+    // this process (no-daemon mode), so there is no daemon to kill: exiting ends it.
+    await promisify(pm2.delete.bind(pm2))(APP_NAME).catch(() => {})
+  } finally {
+    if (embedded !== undefined) {
+      await embedded.stop().catch((err: unknown) => console.error('[documind] embedded PostgreSQL did not stop cleanly', err))
+      say('embedded PostgreSQL stopped')
+    }
+    await rm(pidFile, { force: true })
+  }
+  say('stopped')
+  process.exit(code)
+}
+
+const onSignal = (): void => { shutdown(0).catch(() => process.exit(1)) }
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const
+for (const signal of SIGNALS) process.on(signal, onSignal)
+
+/**
+ * PM2's in-process God and embedded-postgres (async-exit-hook) install their own signal handlers,
+ * which stop things in no particular order and exit at once. Ours stops the workers first, then the
+ * database, so theirs are removed.
+ */
+function keepOnlyOurSignalHandlers (): void {
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (listener !== onSignal) process.removeListener(signal, listener)
+    }
+  }
+}
+
+async function waitForReady (url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let last = 'no answer'
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+      if (res.ok) return
+      last = `${res.status} ${await res.text()}`
+    } catch (err) {
+      last = (err as Error).message
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`the API did not become ready within ${READY_TIMEOUT_MS / 1000} s (${last})`)
+}
+
+try {
+  await writeFile(pidFile, `${process.pid}\n`)
+  let databaseUrl = config.databaseUrl
+  let jwtSecret = config.jwtSecret
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres(config.dataDir, say)
+    keepOnlyOurSignalHandlers()
+    databaseUrl = embedded.url
+    // Zero-config mode only: one secret, generated once, shared by every worker and every restart.
+    jwtSecret ??= await readOrCreateSecret(join(config.dataDir, 'jwt-secret'))
+  }
+  if (jwtSecret === undefined) {
+    throw new Error('SUPABASE_JWT_SECRET (or JWT_SECRET) is required when DATABASE_URL is set')
+  }
+  await migrate(databaseUrl, { info: say })
+
+  await promisify(pm2.connect.bind(pm2, true))()
+  keepOnlyOurSignalHandlers()
+  const bus = await promisify(pm2.launchBus.bind(pm2))() as { on: (event: string, fn: (packet: { data: string }) => void) => void }
+  bus.on('log:out', (packet) => { process.stdout.write(packet.data) })
+  bus.on('log:err', (packet) => { process.stderr.write(packet.data) })
+
+  // Workers inherit this environment; the migrations already ran, so they skip them.
+  Object.assign(process.env, {
+    DATABASE_URL: databaseUrl,
+    SUPABASE_JWT_SECRET: jwtSecret,
+    DATA_DIR: config.dataDir,
+    DB_MIGRATE_ON_BOOT: 'false',
+    WEB_CONCURRENCY: String(config.workers)
+  })
+  await new Promise<void>((resolve, reject) => {
+    pm2.start(PM2_CONFIG, (err) => { err === null || err === undefined ? resolve() : reject(err) })
+  })
+
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`
+  await waitForReady(`${baseUrl}/health/ready`)
+
+  const line = (label: string, value: string): string => `  ${label.padEnd(12)} ${value}`
+  process.stdout.write([
+    '',
+    'DocuMind Voice API is ready',
+    line('URL', baseUrl),
+    line('Workers', `${config.workers} (PM2 cluster mode)`),
+    line('Postgres', embedded === undefined ? 'external (DATABASE_URL)' : `embedded, data in ${embedded.dir}, port ${embedded.port}`),
+    line('Limit store', config.redisUrl === undefined ? 'Postgres (shared by all workers; set REDIS_URL for Redis)' : 'Redis (REDIS_URL)'),
+    line('LLM', config.groq.apiKey === undefined ? 'offline extractive answers (set GROQ_API_KEY for Groq)' : `Groq, model ${config.groq.model}`),
+    line('Stop', 'Ctrl-C, or `npm stop` from another terminal'),
+    ''
+  ].join('\n') + '\n')
+} catch (err) {
+  console.error(`[documind] ${(err as Error).message}`)
+  await shutdown(1)
+}

@@ -1,0 +1,50 @@
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** null when REDIS_URL is not set: callers fall back to Postgres. */
+    redis: Redis | null
+  }
+}
+
+export interface RedisPluginOptions {
+  url: string | undefined
+}
+
+export default fp<RedisPluginOptions>(async (fastify, opts) => {
+  if (opts.url === undefined) {
+    fastify.decorate('redis', null)
+    return
+  }
+  const redis = new Redis(opts.url, {
+    // During an outage no request may wait on Redis for more than about a second:
+    // commands fail at once while disconnected, and a half-dead server times out after 500 ms.
+    connectTimeout: 500,
+    commandTimeout: 500,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Keep reconnecting forever, at most a second apart, so the service recovers by itself.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    lazyConnect: true
+  })
+  let lastErrorLog = 0
+  redis.on('error', (err) => {
+    // Throttled: a Redis outage would otherwise log on every reconnect attempt.
+    const now = Date.now()
+    if (now - lastErrorLog > 10_000) {
+      lastErrorLog = now
+      fastify.log.warn({ err }, 'redis connection error')
+    }
+  })
+  try {
+    await redis.connect()
+  } catch (err) {
+    // Starting while Redis is down is allowed: the limiter policy decides per route what that means.
+    fastify.log.warn({ err }, 'redis unavailable at boot, will keep retrying')
+  }
+  fastify.decorate('redis', redis)
+  fastify.addHook('onClose', async () => {
+    redis.disconnect()
+  })
+}, { name: 'redis' })

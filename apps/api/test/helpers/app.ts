@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type RunnableConfig } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+
+/** Postgres server the tests create their databases on (the machine's, or TEST_ADMIN_DATABASE_URL). */
+export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+export const TEST_JWT_SECRET = 'test-secret-of-at-least-32-characters!!'
+
+export function uniqueName (label: string): string {
+  return `${label}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase()
+}
+
+/** A database of its own for one test file, so files run in parallel. */
+export async function createTestDatabase (label: string): Promise<{ url: string, drop: () => Promise<void> }> {
+  const name = uniqueName(`documind_${label}`)
+  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${name}"`)
+  await admin.end()
+  const url = new URL(ADMIN_DATABASE_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop () {
+      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
+      await client.connect()
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await client.end()
+    }
+  }
+}
+
+export interface TestAppOptions {
+  label: string
+  /** false runs without Redis: limits then live in Postgres. */
+  redis?: boolean
+  env?: Record<string, string>
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: RunnableConfig
+  databaseUrl: string
+  redisPrefix: string
+  close: () => Promise<void>
+}
+
+export function testEnv (databaseUrl: string, redisPrefix: string, useRedis: boolean, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: databaseUrl,
+    ...(useRedis ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    REDIS_KEY_PREFIX: redisPrefix,
+    SUPABASE_JWT_SECRET: TEST_JWT_SECRET,
+    // Cost 4 keeps tests fast; the cost-12 path is covered by the Python-hash test and the benchmarks.
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    ...env
+  }
+}
+
+export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
+  const db = await createTestDatabase(options.label)
+  const redisPrefix = `${uniqueName(options.label)}:`
+  const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, options.env)) as RunnableConfig
+  const app = await buildApp(config)
+  return {
+    app,
+    config,
+    databaseUrl: db.url,
+    redisPrefix,
+    async close () {
+      await app.close()
+      await db.drop()
+    }
+  }
+}
