@@ -1,0 +1,8 @@
+export { startGroqMock, splitForStream, transcriptFromBytes, mergeOptions, API_PREFIX, DEFAULT_TRANSCRIPT, TRANSCRIPT_MARKER, MOCK_MODELS, DEFAULT_RUNTIME_OPTIONS } from './server.js'
+export type { MockModel } from './server.js'
+export { buildAnswer, extractChunks, extractQuestion, messageText, sentences, terms, estimateTokens, GROUNDED_PREFIX, ECHO_PREFIX, MAX_SENTENCE_CHARS, MAX_ECHO_CHARS } from './answer.js'
+export type { AnswerKind, ChatMessageLike, ContextChunk, MockAnswer } from './answer.js'
+export { encodeWav, parseWav, readPcm16, synthesizeTone } from './wav.js'
+export type { EncodeWavOptions, ParsedWav, ToneOptions, WavChunk } from './wav.js'
+export { FAIL_MODES, MOCK_ENDPOINTS, MOCK_HEADERS, MOCK_OUTCOMES } from './types.js'
+export type { FailMode, GroqMock, GroqMockOptions, GroqMockStats, MockEndpoint, MockOutcome, MockRuntimeOptions } from './types.js'
