@@ -9,7 +9,9 @@ import passwordResets from './plugins/app/password-resets.js'
 import rateLimitPolicy from './plugins/app/rate-limit-policy.js'
 import usersRepository from './plugins/app/users-repository.js'
 import cors from './plugins/external/cors.js'
+import groq from './plugins/external/groq.js'
 import helmet from './plugins/external/helmet.js'
+import multipart from './plugins/external/multipart.js'
 import postgres from './plugins/external/postgres.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
@@ -85,6 +87,13 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(cors, { origins: config.corsOrigins })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
   await fastify.register(redis, { url: config.redisUrl })
+  await fastify.register(multipart)
+  await fastify.register(groq, {
+    apiKey: config.groq.apiKey,
+    baseUrl: config.groq.baseUrl,
+    timeoutMs: config.groq.timeoutMs,
+    maxRetries: config.groq.maxRetries
+  })
   // Registered and awaited before any route, so every route gets its limits.
   await fastify.register(rateLimit, { keyPrefix: config.redisKeyPrefix })
   await fastify.register(rateLimitPolicy, { defaultLimits: config.rateLimits.default })

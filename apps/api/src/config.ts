@@ -38,6 +38,8 @@ const EnvSchema = Type.Object({
   GROQ_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   GROQ_BASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   GROQ_MODEL: Type.String({ default: 'llama-3.1-8b-instant' }),
+  GROQ_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100 }),
+  GROQ_MAX_RETRIES: Type.Integer({ default: 2, minimum: 0 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
 })
@@ -75,7 +77,7 @@ export interface AppConfig {
   frontendUrl: string
   smtpUrl: string | undefined
   mailFrom: string
-  groq: { apiKey: string | undefined, baseUrl: string | undefined, model: string }
+  groq: { apiKey: string | undefined, baseUrl: string | undefined, model: string, timeoutMs: number, maxRetries: number }
   closeGraceMs: number
   /** PM2 worker count; 0 means one per CPU. */
   workers: number
@@ -129,7 +131,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     frontendUrl: raw.FRONTEND_URL,
     smtpUrl: raw.SMTP_URL,
     mailFrom: raw.MAIL_FROM,
-    groq: { apiKey: raw.GROQ_API_KEY, baseUrl: raw.GROQ_BASE_URL, model: raw.GROQ_MODEL },
+    groq: {
+      apiKey: raw.GROQ_API_KEY,
+      baseUrl: raw.GROQ_BASE_URL,
+      model: raw.GROQ_MODEL,
+      timeoutMs: raw.GROQ_TIMEOUT_MS,
+      maxRetries: raw.GROQ_MAX_RETRIES
+    },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     workers: raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
   }
