@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
 import authPlugin from './plugins/app/auth.js'
@@ -40,7 +40,7 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     bodyLimit: JSON_BODY_LIMIT,
     // Per-request access logs cost a large share of the throughput of cheap routes; reverse proxies
     // keep access logs, we log errors and 5xx.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: true, removeAdditional: true, useDefaults: true } }
   }
