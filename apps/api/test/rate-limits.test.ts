@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STORE_UNAVAILABLE_MESSAGE } from '../src/plugins/app/rate-limit-policy.js'
 import { buildTestApp, type TestApp } from './helpers/app.js'
@@ -125,7 +126,7 @@ describe('Redis outage', () => {
     await redis.kill()
   })
 
-  async function timed (request: Parameters<TestApp['app']['inject']>[0]) {
+  async function timed (request: InjectOptions) {
     const started = performance.now()
     const res = await t.app.inject(request)
     return { res, ms: performance.now() - started }
