@@ -2,12 +2,24 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
+import answerCache from './plugins/app/answer-cache.js'
+import answering from './plugins/app/answering.js'
+import audioStore from './plugins/app/audio-store.js'
 import authPlugin from './plugins/app/auth.js'
+import chatHistory from './plugins/app/chat-history.js'
+import documentsRepository from './plugins/app/documents-repository.js'
+import gracefulShutdown from './plugins/app/graceful-shutdown.js'
+import ingestion from './plugins/app/ingestion.js'
+import kvStore from './plugins/app/kv-store.js'
+import feedback from './plugins/app/feedback.js'
 import mailer from './plugins/app/mailer.js'
 import passwordHasher from './plugins/app/password-hasher.js'
 import passwordResets from './plugins/app/password-resets.js'
+import queryQuota from './plugins/app/query-quota.js'
 import rateLimitPolicy from './plugins/app/rate-limit-policy.js'
+import speech from './plugins/app/speech.js'
 import usersRepository from './plugins/app/users-repository.js'
+import voicePreferences from './plugins/app/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
 import helmet from './plugins/external/helmet.js'
@@ -15,8 +27,18 @@ import multipart from './plugins/external/multipart.js'
 import postgres from './plugins/external/postgres.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
+import askRoutes from './routes/ask/index.js'
+import audioRoutes from './routes/audio/index.js'
 import authRoutes from './routes/auth/index.js'
+import documentsRoutes from './routes/documents/index.js'
+import feedbackRoutes from './routes/feedback/index.js'
 import healthRoutes from './routes/health/index.js'
+import limitsRoutes from './routes/limits/index.js'
+import speakRoutes from './routes/speak/index.js'
+import transcribeRoutes from './routes/transcribe/index.js'
+import ttsRoutes from './routes/tts/index.js'
+import uploadRoutes from './routes/upload/index.js'
+import voiceRoutes from './routes/voice/index.js'
 
 export type RunnableConfig = AppConfig & { databaseUrl: string, jwtSecret: string }
 
@@ -83,6 +105,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
     return reply.code(404).send({ success: false, message: `Route ${request.method} ${request.url.split('?')[0] ?? ''} not found` })
   })
 
+  await fastify.register(gracefulShutdown)
   await fastify.register(helmet)
   await fastify.register(cors, { origins: config.corsOrigins })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
@@ -103,9 +126,30 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(usersRepository)
   await fastify.register(passwordResets)
   await fastify.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom })
+  await fastify.register(kvStore)
+  await fastify.register(queryQuota)
+  await fastify.register(chatHistory)
+  await fastify.register(answerCache)
+  await fastify.register(documentsRepository)
+  await fastify.register(ingestion)
+  await fastify.register(answering)
+  await fastify.register(audioStore, { ttlHours: config.speech.audioTtlHours })
+  await fastify.register(speech, config.speech)
+  await fastify.register(voicePreferences)
+  await fastify.register(feedback)
 
   await fastify.register(healthRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })
+  await fastify.register(uploadRoutes)
+  await fastify.register(documentsRoutes, { prefix: '/documents' })
+  await fastify.register(askRoutes)
+  await fastify.register(limitsRoutes)
+  await fastify.register(audioRoutes)
+  await fastify.register(ttsRoutes)
+  await fastify.register(speakRoutes)
+  await fastify.register(transcribeRoutes)
+  await fastify.register(voiceRoutes)
+  await fastify.register(feedbackRoutes)
 }, { name: 'documind-app' })
 
 export default documindApp

@@ -40,7 +40,27 @@ const EnvSchema = Type.Object({
   GROQ_MODEL: Type.String({ default: 'llama-3.1-8b-instant' }),
   GROQ_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100 }),
   GROQ_MAX_RETRIES: Type.Integer({ default: 2, minimum: 0 }),
+  MAX_DOCUMENTS_PER_USER: Type.Integer({ default: 5, minimum: 1 }),
+  MAX_UPLOAD_BYTES: Type.Integer({ default: 10 * 1024 * 1024, minimum: 1, maximum: 50 * 1024 * 1024 }),
+  CHUNK_SIZE_WORDS: Type.Integer({ default: 1000, minimum: 1 }),
+  CHUNK_OVERLAP_WORDS: Type.Integer({ default: 200, minimum: 0 }),
+  PDF_EXTRACT_THREADS: Type.Integer({ default: 0, minimum: 0 }),
+  PDF_EXTRACT_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 1000 }),
+  QUERY_LIMIT_PER_DAY: Type.Integer({ default: 50, minimum: 0 }),
+  QUERY_CACHE_TTL: Type.Integer({ default: 3600, minimum: 0 }),
+  ASK_TOP_K: Type.Integer({ default: 5, minimum: 1, maximum: 50 }),
+  ASK_CONTEXT_CHARS: Type.Integer({ default: 12_000, minimum: 500 }),
+  GROQ_STT_MODEL: Type.String({ default: 'whisper-large-v3-turbo' }),
+  GROQ_TTS_MODEL: Type.String({ default: 'canopylabs/orpheus-v1-english' }),
+  GROQ_TTS_VOICE: Type.String({ default: 'troy' }),
+  GROQ_TTS_MAX_INPUT_CHARS: Type.Integer({ default: 200, minimum: 20 }),
+  ESPEAK_NG_PATH: Type.String({ default: 'espeak-ng' }),
+  TTS_MAX_CHARS: Type.Integer({ default: 2000, minimum: 50 }),
+  TTS_CONCURRENCY: Type.Integer({ default: 2, minimum: 1 }),
+  TTS_QUEUE_MAX: Type.Integer({ default: 50, minimum: 0 }),
+  AUDIO_TTL_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
+  SHUTDOWN_DRAIN_MS: Type.Integer({ default: 1000, minimum: 0 }),
   WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
 })
 
@@ -56,6 +76,45 @@ export interface RateLimitConfig {
   resetPassword: RateLimitSpec
   changePassword: RateLimitSpec
   changeEmail: RateLimitSpec
+}
+
+export interface SpeechConfig {
+  /** Groq Whisper model for /transcribe and /voice-query. */
+  sttModel: string
+  ttsModel: string
+  ttsVoice: string
+  /** Longest input one Groq speech call accepts; longer text is synthesized in pieces and joined. */
+  groqTtsMaxInputChars: number
+  /** espeak-ng binary, the local engine used without GROQ_API_KEY; '' disables the lookup. */
+  espeakPath: string
+  /** Longer text is cut at a word boundary before synthesis. */
+  maxChars: number
+  /** Background answer-audio jobs running at once per worker, and how many may wait. */
+  concurrency: number
+  queueMax: number
+  /** Generated audio is deleted after this many hours. */
+  audioTtlHours: number
+}
+
+export interface DocumentsConfig {
+  maxPerUser: number
+  /** Largest accepted PDF (the contract's 10 MiB); must stay under the 50 MiB request cap. */
+  maxUploadBytes: number
+  chunkSizeWords: number
+  chunkOverlapWords: number
+  /** PDF extraction threads per worker process; 0 means half the CPUs. */
+  extractThreads: number
+  extractTimeoutMs: number
+}
+
+export interface AskConfig {
+  /** Questions per user per 24 h window (the window starts at the first question). */
+  queryLimitPerDay: number
+  /** Answer cache lifetime in seconds; 0 disables the cache. */
+  cacheTtlSeconds: number
+  /** Chunks handed to the answerer at most, and the characters of context they may take. */
+  topK: number
+  contextChars: number
 }
 
 export interface AppConfig {
@@ -78,7 +137,12 @@ export interface AppConfig {
   smtpUrl: string | undefined
   mailFrom: string
   groq: { apiKey: string | undefined, baseUrl: string | undefined, model: string, timeoutMs: number, maxRetries: number }
+  documents: DocumentsConfig
+  ask: AskConfig
+  speech: SpeechConfig
   closeGraceMs: number
+  /** Part of the grace period spent serving with `Connection: close` before the server closes. */
+  shutdownDrainMs: number
   /** PM2 worker count; 0 means one per CPU. */
   workers: number
 }
@@ -104,6 +168,9 @@ function parseTrustProxy (value: string): string[] {
 /** Reads and validates the environment once; throws with every problem listed. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   const raw = envSchema<Env>({ schema: EnvSchema, data: env, env: false, dotenv: false })
+  if (raw.CHUNK_OVERLAP_WORDS >= raw.CHUNK_SIZE_WORDS) {
+    throw new Error(`CHUNK_OVERLAP_WORDS (${raw.CHUNK_OVERLAP_WORDS}) must be smaller than CHUNK_SIZE_WORDS (${raw.CHUNK_SIZE_WORDS})`)
+  }
   return {
     port: raw.PORT,
     host: raw.HOST,
@@ -138,7 +205,33 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: raw.GROQ_TIMEOUT_MS,
       maxRetries: raw.GROQ_MAX_RETRIES
     },
+    documents: {
+      maxPerUser: raw.MAX_DOCUMENTS_PER_USER,
+      maxUploadBytes: raw.MAX_UPLOAD_BYTES,
+      chunkSizeWords: raw.CHUNK_SIZE_WORDS,
+      chunkOverlapWords: raw.CHUNK_OVERLAP_WORDS,
+      extractThreads: raw.PDF_EXTRACT_THREADS,
+      extractTimeoutMs: raw.PDF_EXTRACT_TIMEOUT_MS
+    },
+    ask: {
+      queryLimitPerDay: raw.QUERY_LIMIT_PER_DAY,
+      cacheTtlSeconds: raw.QUERY_CACHE_TTL,
+      topK: raw.ASK_TOP_K,
+      contextChars: raw.ASK_CONTEXT_CHARS
+    },
+    speech: {
+      sttModel: raw.GROQ_STT_MODEL,
+      ttsModel: raw.GROQ_TTS_MODEL,
+      ttsVoice: raw.GROQ_TTS_VOICE,
+      groqTtsMaxInputChars: raw.GROQ_TTS_MAX_INPUT_CHARS,
+      espeakPath: raw.ESPEAK_NG_PATH.trim(),
+      maxChars: raw.TTS_MAX_CHARS,
+      concurrency: raw.TTS_CONCURRENCY,
+      queueMax: raw.TTS_QUEUE_MAX,
+      audioTtlHours: raw.AUDIO_TTL_HOURS
+    },
     closeGraceMs: raw.CLOSE_GRACE_MS,
+    shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),
     workers: raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
   }
 }

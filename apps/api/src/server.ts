@@ -7,10 +7,16 @@ assertRunnable(config)
 
 const app = await buildApp(config)
 
-// On SIGTERM/SIGINT (PM2 stop, reload, Ctrl-C) stop accepting, let in-flight requests finish, close pools.
+// On SIGTERM/SIGINT (PM2 stop, reload, Ctrl-C): drain keep-alive clients, stop accepting, let in-flight
+// requests finish, close pools. PM2's kill_timeout is above the grace period.
 closeWithGrace({ delay: config.closeGraceMs }, async ({ signal, err }) => {
-  if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-  else app.log.info({ signal }, 'closing')
+  if (err !== undefined) {
+    app.log.error({ err }, 'closing after an uncaught error')
+  } else {
+    app.log.info({ signal }, 'draining, then closing')
+    app.startDraining()
+    await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
+  }
   await app.close()
 })
 

@@ -34,6 +34,7 @@ process.env.PM2_HOME = join(config.dataDir, 'pm2')
 const { default: pm2 } = await import('pm2')
 
 let embedded: EmbeddedDatabase | undefined
+let pm2Connected = false
 let stopping = false
 
 async function shutdown (code: number): Promise<never> {
@@ -43,7 +44,8 @@ async function shutdown (code: number): Promise<never> {
   try {
     // Deleting the app stops every worker (SIGINT, then SIGKILL after kill_timeout). PM2's God runs in
     // this process (no-daemon mode), so there is no daemon to kill: exiting ends it.
-    await promisify(pm2.delete.bind(pm2))(APP_NAME).catch(() => {})
+    // (Calling PM2 before connect() would spawn a daemon, so only a connected God is asked.)
+    if (pm2Connected) await promisify(pm2.delete.bind(pm2))(APP_NAME).catch(() => {})
   } finally {
     if (embedded !== undefined) {
       await embedded.stop().catch((err: unknown) => console.error('[documind] embedded PostgreSQL did not stop cleanly', err))
@@ -105,6 +107,7 @@ try {
   await migrate(databaseUrl, { info: say })
 
   await promisify(pm2.connect.bind(pm2, true))()
+  pm2Connected = true
   keepOnlyOurSignalHandlers()
   const bus = await promisify(pm2.launchBus.bind(pm2))() as { on: (event: string, fn: (packet: { data: string }) => void) => void }
   bus.on('log:out', (packet) => { process.stdout.write(packet.data) })

@@ -11,6 +11,7 @@ const LAUNCHER = join(REPO_ROOT, 'apps/api/dist/cli/start.js')
 
 export interface Cluster {
   url: string
+  dataDir: string
   output: () => string
   stop: () => Promise<number | null>
 }
@@ -54,5 +55,5 @@ export async function startCluster (env: Record<string, string>, options: { data
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url, output: () => output, stop }
+  return { url, dataDir, output: () => output, stop }
 }

@@ -75,10 +75,11 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       probe(() => fastify.pg.query('SELECT 1')),
       redis === null ? Promise.resolve('disabled') : probe(() => redis.ping())
     ])
-    const ok = postgres === 'ok' && (redisState === 'ok' || redisState === 'disabled')
+    const draining = fastify.isDraining()
+    const ok = !draining && postgres === 'ok' && (redisState === 'ok' || redisState === 'disabled')
     return reply.code(ok ? 200 : 503).send({
       success: ok,
-      status: ok ? 'ready' : 'unavailable',
+      status: ok ? 'ready' : draining ? 'draining' : 'unavailable',
       checks: { postgres, redis: redisState }
     })
   })
