@@ -167,7 +167,9 @@ function parseTrustProxy (value: string): string[] {
 
 /** Reads and validates the environment once; throws with every problem listed. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const raw = envSchema<Env>({ schema: EnvSchema, data: env, env: false, dotenv: false })
+  // An empty variable (`SMTP_URL=` in an env file, `${GROQ_API_KEY:-}` in compose) means unset.
+  const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+  const raw = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false })
   if (raw.CHUNK_OVERLAP_WORDS >= raw.CHUNK_SIZE_WORDS) {
     throw new Error(`CHUNK_OVERLAP_WORDS (${raw.CHUNK_OVERLAP_WORDS}) must be smaller than CHUNK_SIZE_WORDS (${raw.CHUNK_SIZE_WORDS})`)
   }
