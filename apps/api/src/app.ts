@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
 import answerCache from './plugins/app/answer-cache.js'
@@ -16,15 +16,16 @@ import mailer from './plugins/app/mailer.js'
 import passwordHasher from './plugins/app/password-hasher.js'
 import passwordResets from './plugins/app/password-resets.js'
 import queryQuota from './plugins/app/query-quota.js'
-import rateLimitPolicy from './plugins/app/rate-limit-policy.js'
+import rateLimitPolicy, { STORE_UNAVAILABLE_MESSAGE } from './plugins/app/rate-limit-policy.js'
 import speech from './plugins/app/speech.js'
+import usageStats from './plugins/app/usage-stats.js'
 import usersRepository from './plugins/app/users-repository.js'
 import voicePreferences from './plugins/app/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
 import helmet from './plugins/external/helmet.js'
 import multipart from './plugins/external/multipart.js'
-import postgres from './plugins/external/postgres.js'
+import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/postgres.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
 import askRoutes from './routes/ask/index.js'
@@ -35,6 +36,7 @@ import feedbackRoutes from './routes/feedback/index.js'
 import healthRoutes from './routes/health/index.js'
 import limitsRoutes from './routes/limits/index.js'
 import speakRoutes from './routes/speak/index.js'
+import statsRoutes from './routes/stats/index.js'
 import transcribeRoutes from './routes/transcribe/index.js'
 import ttsRoutes from './routes/tts/index.js'
 import uploadRoutes from './routes/upload/index.js'
@@ -51,6 +53,21 @@ declare module 'fastify' {
 /** JSON bodies are small; uploads get their own limit from multipart. */
 const JSON_BODY_LIMIT = 1024 * 1024
 
+// PostgreSQL or Redis unreachable (down, restarting, hung): socket errors, Postgres shutdown/connection
+// SQLSTATEs (57P0x, 08xxx, 53300), and the pg/ioredis client messages for lost or refused connections.
+const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300'])
+/** busboy's errors for a multipart body it cannot parse (no boundary, cut short, broken part headers). */
+const MALFORMED_MULTIPART_MESSAGE = /^(Multipart: Boundary not found|Unexpected end of (form|multipart data)|Malformed part header|Malformed urlencoded form)/
+const STORE_DOWN_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request)/
+
+/** An outage of a store the request needed: the answer is a 503 to retry, not a 500 bug. */
+export function isStoreUnavailable (err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (err instanceof AggregateError) return err.errors.some(isStoreUnavailable)
+  const code = (err as { code?: unknown }).code
+  return (typeof code === 'string' && (STORE_DOWN_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) || STORE_DOWN_MESSAGE.test(err.message)
+}
+
 export function serverOptions (config: RunnableConfig): FastifyServerOptions {
   return {
     logger: {
@@ -64,6 +81,8 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     // keep access logs, we log errors and 5xx.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    // A malformed %-escape or an over-long path parameter: the same JSON envelope as every other error.
+    frameworkErrors: (error, _request, reply) => { (reply as FastifyReply).code(error.statusCode ?? 400).send({ success: false, message: error.message }) },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: true, useDefaults: true } }
   }
 }
@@ -95,6 +114,13 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
     }
     if (status < 500) {
       return reply.code(status).send({ success: false, message: error.message })
+    }
+    if (isInvalidInputError(error)) return reply.code(400).send({ success: false, message: 'Invalid input: a value contains characters that cannot be stored or is too long.' })
+    if (isMissingUserError(error)) return reply.code(404).send({ success: false, message: 'User not found' })
+    if (MALFORMED_MULTIPART_MESSAGE.test(error.message)) return reply.code(400).send({ success: false, message: 'Malformed multipart body' })
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ code: error.code, message: error.message }, 'store unavailable')
+      return reply.code(503).header('retry-after', '5').send({ success: false, message: STORE_UNAVAILABLE_MESSAGE })
     }
     request.log.error({ err: error }, 'request failed')
     // 5xx details stay in the log.
@@ -137,6 +163,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(speech, config.speech)
   await fastify.register(voicePreferences)
   await fastify.register(feedback)
+  await fastify.register(usageStats)
 
   await fastify.register(healthRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })
@@ -150,6 +177,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(transcribeRoutes)
   await fastify.register(voiceRoutes)
   await fastify.register(feedbackRoutes)
+  await fastify.register(statsRoutes)
 }, { name: 'documind-app' })
 
 export default documindApp

@@ -85,7 +85,7 @@ export interface SpeechConfig {
   ttsVoice: string
   /** Longest input one Groq speech call accepts; longer text is synthesized in pieces and joined. */
   groqTtsMaxInputChars: number
-  /** espeak-ng binary, the local engine used without GROQ_API_KEY; '' disables the lookup. */
+  /** espeak-ng binary, the local engine used without GROQ_API_KEY; '' (ESPEAK_NG_PATH=off) disables it. */
   espeakPath: string
   /** Longer text is cut at a word boundary before synthesis. */
   maxChars: number
@@ -226,7 +226,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       ttsModel: raw.GROQ_TTS_MODEL,
       ttsVoice: raw.GROQ_TTS_VOICE,
       groqTtsMaxInputChars: raw.GROQ_TTS_MAX_INPUT_CHARS,
-      espeakPath: raw.ESPEAK_NG_PATH.trim(),
+      // 'off' disables it (an empty variable means the default, like every other variable).
+      espeakPath: raw.ESPEAK_NG_PATH.trim().toLowerCase() === 'off' ? '' : raw.ESPEAK_NG_PATH.trim(),
       maxChars: raw.TTS_MAX_CHARS,
       concurrency: raw.TTS_CONCURRENCY,
       queueMax: raw.TTS_QUEUE_MAX,

@@ -8,6 +8,22 @@ declare module 'fastify' {
   }
 }
 
+// Postgres refusing the request's data: NUL bytes or invalid text (22021, 22P05), a value too long or
+// out of range for its column (22001, 22003), bad text for a typed column (22P02), a key too large to
+// index (54000). The request is at fault: a 400, not a 500.
+const INVALID_INPUT_CODES = new Set(['22001', '22003', '22021', '22P02', '22P05', '54000'])
+
+export function isInvalidInputError (err: unknown): boolean {
+  return err instanceof Error && INVALID_INPUT_CODES.has(String((err as { code?: unknown }).code))
+}
+
+/** A write for a user that no longer exists (a deleted account's token is still valid until it expires). */
+export function isMissingUserError (err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  const { code, constraint } = err as { code?: unknown, constraint?: unknown }
+  return code === '23503' && typeof constraint === 'string' && constraint.endsWith('_user_id_fkey')
+}
+
 export interface PostgresPluginOptions {
   connectionString: string
   max: number
@@ -30,6 +46,14 @@ export default fp<PostgresPluginOptions>(async (fastify, opts) => {
   // An idle client losing its connection (database restart) must not crash the worker.
   pool.on('error', (err: Error & { code?: string }) => {
     fastify.log.warn({ code: err.code, message: err.message }, 'idle postgres client lost its connection')
+  })
+  // Nor may a client checked out with pool.connect() (transactions): the pool removes its own listener
+  // while the client is out, so a connection lost mid-transaction was an uncaught 'error' event that
+  // killed the process. The pending query still rejects (and the transaction is rolled back).
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      fastify.log.warn({ code: err.code, message: err.message }, 'postgres connection lost')
+    })
   })
 
   fastify.decorate('pg', pool)

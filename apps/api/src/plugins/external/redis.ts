@@ -28,6 +28,17 @@ export default fp<RedisPluginOptions>(async (fastify, opts) => {
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     lazyConnect: true
   })
+  // A hung Redis (frozen, partitioned) keeps its socket open, so ioredis stays 'ready' and every later
+  // command would wait its own 500 ms: /ask makes several in a row. After one command times out the
+  // client reconnects, so later commands fail at once (no offline queue) until Redis answers again.
+  const sendCommand = redis.sendCommand.bind(redis)
+  redis.sendCommand = (command, stream) => {
+    const result = sendCommand(command, stream)
+    command.promise.catch((err: unknown) => {
+      if (err instanceof Error && err.message === 'Command timed out' && redis.status === 'ready') redis.disconnect(true)
+    })
+    return result
+  }
   let lastErrorLog = 0
   redis.on('error', (err) => {
     // Throttled: a Redis outage would otherwise log on every reconnect attempt.

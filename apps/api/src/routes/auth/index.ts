@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isPasswordTooLong, PASSWORD_TOO_LONG_MESSAGE } from '../../plugins/app/password-hasher.js'
 import type { RoutePolicy } from '../../plugins/app/rate-limit-policy.js'
+import { isInvalidInputError } from '../../plugins/external/postgres.js'
 import { AuthErrorResponse, MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 import {
   ChangeEmailBody, ChangeEmailResponse, ChangePasswordBody, DeleteAccountBody, ForgotPasswordBody, LoginBody,
@@ -61,6 +62,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         occupation: optional(request.body.occupation)
       })
     } catch (err) {
+      if (isInvalidInputError(err)) throw err // too long for its column, NUL bytes: the error handler's 400
       request.log.error({ err }, 'user insert failed')
       return reply.code(500).send({ success: false, message: 'An error occurred while creating the user account. Please try again.' })
     }

@@ -1,0 +1,66 @@
+import fp from 'fastify-plugin'
+import type { FastifyBaseLogger } from 'fastify'
+import type { KvStore } from './kv-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    chatHistory: ChatHistory
+  }
+}
+
+/** Entries kept per user: the prompt uses the last 6 (three question/answer pairs). */
+export const HISTORY_ENTRIES = 6
+export const HISTORY_TTL_MS = 24 * 3600 * 1000
+
+/**
+ * The original's `conversation:<user_id>`: a JSON array `[q1, a1, q2, a2, ...]`, TTL renewed on every
+ * save. Trimmed to the entries the prompt can use (the original grew it forever).
+ * Reads and writes fail soft: an outage costs the conversation context, never the answer.
+ */
+export class ChatHistory {
+  #lastErrorLog = 0
+
+  constructor (private readonly kv: KvStore, private readonly log: FastifyBaseLogger) {}
+
+  #key (userId: string): string {
+    return `conversation:${userId}`
+  }
+
+  #warn (err: unknown, what: string): void {
+    const now = Date.now()
+    if (now - this.#lastErrorLog > 10_000) {
+      this.#lastErrorLog = now
+      this.log.warn({ err }, `chat history ${what} failed`)
+    }
+  }
+
+  async load (userId: string): Promise<string[]> {
+    try {
+      const raw = await this.kv.get(this.#key(userId))
+      if (raw === null) return []
+      const parsed: unknown = JSON.parse(raw)
+      return Array.isArray(parsed) ? parsed.filter((e): e is string => typeof e === 'string').slice(-HISTORY_ENTRIES) : []
+    } catch (err) {
+      this.#warn(err, 'read')
+      return []
+    }
+  }
+
+  async append (userId: string, question: string, answer: string): Promise<void> {
+    try {
+      const entries = [...await this.load(userId), question, answer].slice(-HISTORY_ENTRIES)
+      await this.kv.set(this.#key(userId), JSON.stringify(entries), HISTORY_TTL_MS)
+    } catch (err) {
+      this.#warn(err, 'write')
+    }
+  }
+
+  /** Rejects when the store is down: POST /clear must not claim success it did not have. */
+  async clear (userId: string): Promise<void> {
+    await this.kv.del(this.#key(userId))
+  }
+}
+
+export default fp(async (fastify) => {
+  fastify.decorate('chatHistory', new ChatHistory(fastify.kv, fastify.log))
+}, { name: 'chat-history', dependencies: ['kv-store'] })

@@ -1,0 +1,103 @@
+import fp from 'fastify-plugin'
+import type { FastifyBaseLogger } from 'fastify'
+import type { KvStore } from './kv-store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    queryQuota: QueryQuota
+  }
+}
+
+export interface QuotaState {
+  allowed: boolean
+  /** Questions counted in the current window. */
+  used: number
+  remaining: number
+  limit: number
+  /** Epoch seconds when the window ends; null while no window is open (or the store is down). */
+  resetAt: number | null
+}
+
+export const QUOTA_WINDOW_MS = 24 * 3600 * 1000
+
+/** Python's strftime('%I:%M %p') in server-local time, as the original printed it. */
+export function formatResetTime (epochSeconds: number): string {
+  const date = new Date(epochSeconds * 1000)
+  const hours = date.getHours()
+  const h12 = hours % 12 === 0 ? 12 : hours % 12
+  return `${String(h12).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')} ${hours < 12 ? 'AM' : 'PM'}`
+}
+
+export function quotaExceededMessage (limit: number, resetAt: number): string {
+  return `Query limit reached. Beta users can make up to ${limit} queries per day. Your limit resets at ${formatResetTime(resetAt)}.`
+}
+
+/**
+ * Daily questions per user: a fixed 24 h window opened by the first question (the original's Upstash
+ * behaviour), key `rate:query:<user_id>`, shared by all workers through the KV store.
+ *
+ * Fails OPEN when the store is unreachable: the quota bounds LLM spending, not security; the per-IP
+ * limits still apply, and the original did the same (no limit without Redis). A cache outage should
+ * not stop users from asking. The outage is logged.
+ */
+export class QueryQuota {
+  #lastErrorLog = 0
+
+  constructor (private readonly kv: KvStore, readonly limit: number, private readonly log: FastifyBaseLogger) {}
+
+  #key (userId: string): string {
+    return `rate:query:${userId}`
+  }
+
+  #state (used: number, ttlMs: number): QuotaState {
+    return {
+      allowed: used <= this.limit,
+      used,
+      remaining: Math.max(0, this.limit - used),
+      limit: this.limit,
+      resetAt: used > 0 && ttlMs > 0 ? Math.ceil((Date.now() + ttlMs) / 1000) : null
+    }
+  }
+
+  #failOpen (err: unknown): QuotaState {
+    const now = Date.now()
+    if (now - this.#lastErrorLog > 10_000) {
+      this.#lastErrorLog = now
+      this.log.warn({ err }, 'query quota store unavailable: quota not enforced')
+    }
+    return { allowed: true, used: 0, remaining: this.limit, limit: this.limit, resetAt: null }
+  }
+
+  /** Counts one question; `allowed` is false once the window's count exceeds the limit. */
+  async consume (userId: string): Promise<QuotaState> {
+    try {
+      const { count, ttlMs } = await this.kv.incr(this.#key(userId), QUOTA_WINDOW_MS)
+      return this.#state(count, ttlMs)
+    } catch (err) {
+      return this.#failOpen(err)
+    }
+  }
+
+  /** The current state without counting anything (GET /limits). */
+  async peek (userId: string): Promise<QuotaState> {
+    try {
+      const { count, ttlMs } = await this.kv.peek(this.#key(userId))
+      return { ...this.#state(count, ttlMs), allowed: count < this.limit }
+    } catch (err) {
+      return this.#failOpen(err)
+    }
+  }
+
+  /** Gives back a question that was never answered (no documents, upstream failure). Best effort. */
+  async refund (userId: string): Promise<void> {
+    try {
+      await this.kv.decr(this.#key(userId))
+    } catch (err) {
+      this.#failOpen(err)
+    }
+  }
+}
+
+export default fp(async (fastify) => {
+  fastify.decorate('queryQuota', new QueryQuota(fastify.kv, fastify.config.ask.queryLimitPerDay, fastify.log))
+}, { name: 'query-quota', dependencies: ['kv-store'] })

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { clientAbortSignal, sendSpeechError } from '../../plugins/app/speech-http.js'
+import { MessageResponse, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
+
+const SpeakBody = Type.Object({
+  text: OptionalString,
+  language: OptionalString,
+  /**
+   * auto | gtts | azure | coqui, as the UI sends. This service has other engines (Groq TTS,
+   * espeak-ng), so every choice means "the best available"; `engine` in the reply says which ran.
+   */
+  engine: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+})
+
+const SpeakResponse = Type.Object({
+  success: Type.Literal(true),
+  audio_url: Type.String(),
+  filename: Type.String(),
+  duration: Type.Number(),
+  language: Type.String(),
+  language_name: Type.String(),
+  engine: Type.String(),
+  /** Added: true when the text was longer than TTS_MAX_CHARS and only its beginning was spoken. */
+  truncated: Type.Boolean()
+})
+
+/** POST /speak (contract 5.2): synchronous text-to-speech into the audio store. */
+const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/speak', {
+    preHandler: fastify.authenticate,
+    schema: {
+      body: SpeakBody,
+      response: { 200: Type.Union([SpeakResponse, MessageResponse]), 401: UnauthorizedResponse, 503: MessageResponse }
+    }
+  }, async (request, reply) => {
+    const body = request.body ?? {}
+    const text = (body.text ?? '').trim()
+    if (text === '') return { success: false, message: 'No text provided' }
+    try {
+      const audio = await fastify.speech.speak({
+        userId: request.user.id,
+        text,
+        language: body.language ?? 'auto',
+        signal: clientAbortSignal(reply)
+      })
+      return { success: true as const, ...audio }
+    } catch (err) {
+      return sendSpeechError(reply, err)
+    }
+  })
+}
+
+export default speakRoutes

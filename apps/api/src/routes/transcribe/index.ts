@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { SpeechError } from '../../plugins/app/speech-engines.js'
+import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugins/app/speech-http.js'
+import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
+import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
+import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+
+const TranscribeResponse = Type.Object({
+  success: Type.Literal(true),
+  text: Type.String(),
+  language: Type.String(),
+  duration: Type.Number()
+})
+
+/**
+ * POST /transcribe (contract 5.6). MAY FIX: the original was public, which let anyone spend the
+ * service's Groq quota; it now requires login like every other voice route (no client calls it).
+ */
+const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/transcribe', {
+    preHandler: fastify.authenticate,
+    schema: {
+      consumes: ['multipart/form-data'],
+      response: { 200: Type.Union([TranscribeResponse, MessageResponse]), 401: UnauthorizedResponse, 413: MessageResponse, 503: MessageResponse }
+    }
+  }, async (request, reply) => {
+    // Checked first, so a server without a key answers at once instead of after a 25 MB upload.
+    if (!fastify.speech.canTranscribe) {
+      return sendSpeechError(reply, new SpeechError('unavailable', TRANSCRIPTION_UNAVAILABLE_MESSAGE))
+    }
+    const upload = await readAudioUpload(request)
+    if (!upload.ok) return reply.code(upload.status).send({ success: false, message: upload.message })
+    const requested = whisperLanguage(upload.fields.language)
+    try {
+      const transcript = await fastify.speech.transcribe({
+        bytes: upload.bytes,
+        filename: upload.filename,
+        contentType: upload.contentType,
+        language: requested,
+        signal: clientAbortSignal(reply)
+      })
+      return {
+        success: true as const,
+        text: transcript.text,
+        language: requested ?? normalizeLanguageCode(transcript.language) ?? 'en',
+        duration: transcript.duration
+      }
+    } catch (err) {
+      return sendSpeechError(reply, err)
+    }
+  })
+}
+
+export default transcribeRoutes

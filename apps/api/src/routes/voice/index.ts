@@ -1,0 +1,11 @@
+import type { FastifyPluginAsync } from 'fastify'
+import voicePreferencesRoutes from './preferences.js'
+import voiceQueryRoutes from './query.js'
+
+/** /voice/preferences and /voice-query. */
+const voiceRoutes: FastifyPluginAsync = async (fastify) => {
+  await fastify.register(voicePreferencesRoutes)
+  await fastify.register(voiceQueryRoutes)
+}
+
+export default voiceRoutes

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { VOICE_ENGINES, isVoiceEngine } from '../../plugins/app/voice-preferences.js'
+import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+
+const PreferencesRow = Type.Object({
+  id: Type.String(),
+  user_id: Type.String(),
+  engine_preference: Type.String(),
+  language_preference: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String()
+})
+
+const ShortPreferences = Type.Object({
+  engine_preference: Type.String(),
+  language_preference: Type.String()
+})
+
+const GetResponse = Type.Object({
+  success: Type.Literal(true),
+  preferences: Type.Union([PreferencesRow, ShortPreferences])
+})
+
+const PutBody = Type.Object({
+  // Strings only: a number would be coerced and a wrong type gets the "Invalid engine" answer below.
+  engine_preference: Type.Optional(Type.Unknown()),
+  language_preference: Type.Optional(Type.Unknown())
+})
+
+const PutResponse = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  premium_required: Type.Optional(Type.Boolean()),
+  preferences: Type.Optional(ShortPreferences)
+})
+
+/** Column width of language_preference. */
+const MAX_LANGUAGE_LENGTH = 10
+
+/** GET/PUT /voice/preferences (contract 5.3); failures are 200 `{success:false}` as the UI expects. */
+const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/voice/preferences', {
+    preHandler: fastify.authenticate,
+    schema: { response: { 200: Type.Union([GetResponse, MessageResponse]), 401: UnauthorizedResponse } }
+  }, async (request) => {
+    try {
+      const row = await fastify.voicePreferences.find(request.user.id)
+      if (row !== undefined) return { success: true as const, preferences: row }
+      await fastify.voicePreferences.createDefault(request.user.id)
+      return { success: true as const, preferences: { engine_preference: 'auto', language_preference: 'auto' } }
+    } catch (err) {
+      request.log.error({ err }, 'voice preferences not loaded')
+      return { success: false, message: 'Failed to load voice preferences' }
+    }
+  })
+
+  fastify.put('/voice/preferences', {
+    preHandler: fastify.authenticate,
+    schema: { body: PutBody, response: { 200: PutResponse, 401: UnauthorizedResponse } }
+  }, async (request) => {
+    const body = request.body ?? {}
+    const engine = body.engine_preference ?? 'auto'
+    const language = body.language_preference ?? 'auto'
+    if (typeof engine !== 'string' || !isVoiceEngine(engine)) {
+      return { success: false, message: `Invalid engine. Must be one of: ${VOICE_ENGINES.join(', ')}` }
+    }
+    // Not validated in the original either; a non-string or an over-long value was a failed upsert.
+    if (typeof language !== 'string' || language.length > MAX_LANGUAGE_LENGTH) {
+      return { success: false, message: 'Failed to update preferences' }
+    }
+    try {
+      if (engine === 'azure') {
+        // A user without a plan row is not on the free plan, as in the original.
+        const plan = await fastify.voicePreferences.plan(request.user.id)
+        if (plan?.plan_type === 'free') {
+          return { success: false, message: 'Azure Neural TTS is a premium feature. Please upgrade your plan.', premium_required: true }
+        }
+      }
+      await fastify.voicePreferences.upsert(request.user.id, engine, language)
+    } catch (err) {
+      request.log.error({ err }, 'voice preferences not saved')
+      return { success: false, message: 'Failed to update preferences' }
+    }
+    return {
+      success: true,
+      message: 'Voice preferences updated successfully',
+      preferences: { engine_preference: engine, language_preference: language }
+    }
+  })
+}
+
+export default voicePreferencesRoutes
