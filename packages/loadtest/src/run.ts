@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { arch, cpus, freemem, hostname, loadavg, platform, totalmem } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { AddressAllocator } from './addresses.js'
+import { ApiClient, mapLimit } from './api.js'
+import type { LoadTestConfig } from './config.js'
+import {
+  excellentCriteria, gradeP95, gradeSuccessRate, meetsRequirement, productionReadyCriteria,
+  successCriteriaSummary, verdictOf, type CriteriaFacts, type OverallMetrics, type ScenarioFigures
+} from './grades.js'
+import { type Check, check, type Sample, SCENARIO_NAMES, type ScenarioName, type ScenarioResult } from './model.js'
+import { makePdf } from './pdf.js'
+import { DEFINITIONS, type MachineInfo, type Report, type StackInfo, type XffInfo } from './report/types.js'
+import { buildOverall, buildScenarioResult, scenarioSamples } from './results.js'
+import type { Progress } from './runner.js'
+import { SCENARIOS, type ScenarioContext } from './scenarios.js'
+import { type LocalStack, startLocalStack } from './stack.js'
+import { evaluateThreshold, parseThreshold, type Threshold } from './thresholds.js'
+import { AddressBudget, LIMITS, UserPool } from './users.js'
+
+export interface RunHooks {
+  /** Human-readable lines (mode, setup steps, per-scenario results). */
+  log: (line: string) => void
+  /** Live progress of the running scenario. */
+  progress?: (scenario: ScenarioName, p: Progress) => void
+  /** Called when a scenario finished, with its result. */
+  scenarioDone?: (result: ScenarioResult) => void
+  /** Called before a scenario starts (setup included). */
+  scenarioStart?: (name: ScenarioName, title: string) => void
+  signal?: AbortSignal
+}
+
+export function toolVersion (): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }
+    return pkg.version ?? '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+export function machineInfo (): MachineInfo {
+  const cpu = cpus()
+  return {
+    cores: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    freeMemoryBytes: freemem(),
+    platform: platform(),
+    arch: arch(),
+    node: process.version,
+    loadavg: loadavg().map((v) => Math.round(v * 100) / 100),
+    hostname: hostname()
+  }
+}
+
+/** Validates --threshold values before anything starts (usage errors). */
+export function parseThresholds (config: LoadTestConfig): Threshold[] {
+  return config.thresholds.map((t) => parseThreshold(t, config.scenarios))
+}
+
+/**
+ * Does X-Forwarded-For pick the rate-limit bucket? Sends limit + 1 requests, each from a different
+ * forwarded address, to an unauthenticated route with the default per-address limit (50 per hour).
+ * Any 429 means they all landed in one bucket. A route nobody else in the run uses is chosen so a
+ * negative answer costs nothing the scenarios need.
+ */
+export async function probeXff (api: ApiClient, addresses: AddressAllocator, budget: AddressBudget): Promise<{ honoured: boolean | null, detail: string }> {
+  for (const path of ['/tts/languages', '/stats']) {
+    const first = await api.call('GET', path, { address: addresses.next() })
+    if (first.status === 404) continue
+    budget.use(undefined, path)
+    if (first.status === 429) return { honoured: false, detail: `GET ${path} from a never-used forwarded address was refused with 429` }
+    const n = LIMITS.endpoint.max
+    const answers = await mapLimit(Array.from({ length: n }, () => addresses.next()), 10, async (address) => {
+      budget.use(undefined, path)
+      return (await api.call('GET', path, { address })).status
+    })
+    const limited = answers.filter((s) => s === 429).length
+    if (limited > 0) {
+      return { honoured: false, detail: `${limited} of ${n + 1} requests to GET ${path}, each from a different forwarded address, were refused with 429 (limit ${n} per hour per address)` }
+    }
+    return { honoured: true, detail: `${n + 1} requests to GET ${path} (limit ${n} per hour per address), each from a different forwarded address: none refused` }
+  }
+  return { honoured: null, detail: 'no probe route answered (GET /tts/languages and /stats are 404); assuming X-Forwarded-For is honoured as requested' }
+}
+
+function failedScenario (name: ScenarioName, message: string, notes: string[]): ScenarioResult {
+  const def = SCENARIOS[name]
+  return buildScenarioResult({
+    name,
+    title: def.title,
+    description: def.description,
+    setupMs: 0,
+    checks: [check(`${name}: scenario ran`, false, message, 'expectation', name)],
+    notes,
+    settings: {}
+  }, { samples: [], startedAt: new Date(), durationMs: 0, timeouts: 0, unfinished: 0 })
+}
+
+function figures (r: ScenarioResult | undefined): ScenarioFigures | undefined {
+  if (r === undefined || r.total === 0) return undefined
+  return { successRate: r.successRate, avgMs: r.latency.avg, p95Ms: r.latency.p95, errors: r.errors, http5xx: r.http5xx }
+}
+
+/** Runs the configured scenarios against the target or a local stack and returns the full report. */
+export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Promise<Report> {
+  const thresholds = parseThresholds(config)
+  const startedAt = new Date()
+  const t0 = performance.now()
+  const signal = hooks.signal ?? new AbortController().signal
+  const log = hooks.log
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
+  const notes: string[] = []
+  const globalChecks: Check[] = []
+  const results: ScenarioResult[] = []
+  const allSamples: Sample[] = []
+  let stack: LocalStack | undefined
+  let stackInfo: StackInfo | null = null
+  let error: string | null = null
+  let baseUrl = config.target ?? ''
+  let xff: XffInfo = {
+    requested: config.xff,
+    mode: config.xff ? 'per-user XFF' : 'single address',
+    honoured: null,
+    detail: config.xff ? 'not probed' : '--no-xff: no X-Forwarded-For header is sent'
+  }
+  const mode: Report['mode'] = config.target === undefined ? 'local' : 'target'
+  let modeDescription = ''
+
+  try {
+    if (config.target === undefined) {
+      modeDescription = 'local stack (could not be started)'
+      log('Mode: LOCAL STACK (no --target): building if needed, starting groq-mock and the API launcher')
+      stack = await startLocalStack({
+        build: config.build,
+        workers: config.workers,
+        llmLatencyMs: config.llmLatencyMs,
+        readyTimeoutMs: config.readyTimeoutMs,
+        env: config.stackEnv,
+        keepLog: config.launcherLog,
+        log,
+        signal
+      })
+      baseUrl = stack.url
+      stackInfo = {
+        url: stack.url,
+        workers: stack.workers,
+        database: stack.database,
+        limitStore: stack.limitStore,
+        llmLatencyMs: config.llmLatencyMs,
+        buildMs: stack.buildMs === undefined ? null : Math.round(stack.buildMs),
+        readyMs: Math.round(stack.readyMs)
+      }
+      modeDescription = `local stack at ${stack.url}: ${stack.workers} PM2 workers, ${stack.database}, limit store ${stack.limitStore}, ` +
+        `groq-mock (${config.llmLatencyMs} ms latency) at ${stack.mockUrl}`
+      log(`Local stack ready in ${(stack.readyMs / 1000).toFixed(1)} s: ${modeDescription}`)
+    } else {
+      modeDescription = `remote target ${config.target} (nothing started by the load tester)`
+      log(`Mode: TARGET ${config.target} (nothing is started; the deployment must be running)`)
+    }
+
+    const api = new ApiClient(baseUrl, config.timeoutS * 1000)
+    const addresses = new AddressAllocator()
+    const budget = new AddressBudget()
+
+    let perUser = config.xff
+    if (config.xff) {
+      const probe = await probeXff(api, addresses, budget)
+      xff = { ...xff, honoured: probe.honoured, detail: probe.detail }
+      if (probe.honoured === false) {
+        perUser = false
+        xff.mode = 'single address'
+        const why = 'the target does not take the client address from X-Forwarded-For: ' + probe.detail
+        if (mode === 'local') {
+          globalChecks.push(check('stack: X-Forwarded-For honoured (TRUST_PROXY=127.0.0.1,::1)', false, why, 'stack'))
+        } else {
+          notes.push(`${why}. Falling back to single-address mode: every request shares this machine's rate-limit buckets, ` +
+            'so signups beyond 3 per hour and logins beyond 5 per minute are refused, and exact limits can only be verified ' +
+            'on the first run of the hour. Add this machine\'s address to the deployment\'s TRUST_PROXY for per-user XFF.')
+        }
+      }
+    }
+    log(`Client addresses: ${xff.mode}${xff.honoured === null ? '' : ` (X-Forwarded-For ${xff.honoured ? 'honoured' : 'ignored'}: ${xff.detail})`}`)
+
+    const pool = new UserPool({ api, addresses, perUser, runId, budget, log })
+    if (config.loginEmail !== undefined && config.loginPassword !== undefined) {
+      pool.adopt({ email: config.loginEmail, password: config.loginPassword, address: undefined, docs: 0, queries: 0, source: 'premade', label: 'premade' })
+    }
+    let pdfPromise: Promise<Buffer> | undefined
+    const ctx: ScenarioContext = {
+      config,
+      baseUrl,
+      api,
+      pool,
+      budget,
+      perUser,
+      remote: mode === 'target',
+      runId,
+      signal,
+      log,
+      onProgress: (name, p) => hooks.progress?.(name, p),
+      uploadPdf: () => (pdfPromise ??= makePdf(7, config.upload.sizeBytes))
+    }
+
+    for (const name of SCENARIO_NAMES) {
+      if (!config.scenarios.includes(name)) continue
+      if (signal.aborted) break
+      const def = SCENARIOS[name]
+      hooks.scenarioStart?.(name, def.title)
+      let result: ScenarioResult
+      try {
+        result = await def.run(ctx)
+      } catch (err) {
+        if (signal.aborted) break
+        const message = err instanceof Error ? err.message : String(err)
+        result = failedScenario(name, `could not run: ${message}`, [])
+      }
+      if (signal.aborted) {
+        notes.push(`${name}: interrupted, its partial figures are not reported`)
+        break
+      }
+      results.push(result)
+      hooks.scenarioDone?.(result)
+    }
+    for (const n of pool.notes) notes.push(n)
+
+    if (stack !== undefined && !signal.aborted) {
+      let ready = false
+      try {
+        const res = await fetch(`${stack.url}/health/ready`, { signal: AbortSignal.timeout(5000) })
+        await res.arrayBuffer()
+        ready = res.status === 200
+      } catch { ready = false }
+      globalChecks.push(check('stack: API launcher alive and ready after the run', stack.alive() && ready,
+        stack.alive() ? (ready ? 'GET /health/ready answered 200' : 'GET /health/ready did not answer 200') : `the launcher exited:\n${stack.logTail(20)}`,
+        'stack'))
+      stackInfo = { ...stackInfo!, mockStats: stack.mockStats() }
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err)
+    if (!signal.aborted) globalChecks.push(check('load test ran', false, error, 'stack'))
+  } finally {
+    if (stack !== undefined) {
+      log('Stopping the local stack...')
+      await stack.stop()
+      log('Local stack stopped')
+    }
+  }
+
+  for (const r of results) {
+    const samples = scenarioSamples.get(r)
+    if (samples !== undefined) allSamples.push(...samples)
+  }
+  const overall = buildOverall(results, allSamples)
+  const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>
+  const scenarioChecks = results.flatMap((r) => r.checks)
+  const rateChecks = scenarioChecks.filter((c) => c.category === 'rate-limit' && c.status !== 'skip')
+  const facts: CriteriaFacts = {
+    rateLimiting: rateChecks.some((c) => c.status === 'fail')
+      ? false
+      : rateChecks.length === 0 || rateChecks.some((c) => c.status === 'warn') ? undefined : true,
+    noCrashes: overall.errors === 0 && overall.http5xx === 0 && !globalChecks.some((c) => c.category === 'stack' && !c.ok)
+  }
+  const metrics: OverallMetrics = {
+    total: overall.total,
+    successRate: overall.successRate,
+    errorRate: overall.errorRate,
+    avgMs: overall.latency.avg,
+    p95Ms: overall.latency.p95,
+    rps: overall.rps
+  }
+  const pr = productionReadyCriteria(metrics, facts)
+  const ex = excellentCriteria(metrics)
+  const verdict = verdictOf(pr, ex)
+  const summary = {
+    successGrade: gradeSuccessRate(metrics.successRate),
+    latencyGrade: gradeP95(metrics.p95Ms),
+    productionReady: { ok: pr.every((c) => c.ok), criteria: pr },
+    excellent: { ok: ex.every((c) => c.ok), criteria: ex },
+    successCriteria: successCriteriaSummary(metrics, facts, figures(byName.health), figures(byName.stress)),
+    verdict,
+    requirement: config.require
+  }
+
+  for (const t of thresholds) {
+    const src = t.scenario === 'overall' ? overall : byName[t.scenario as ScenarioName]
+    const r = evaluateThreshold(t, src)
+    globalChecks.push(check(`threshold ${t.source}`, r.ok, r.detail, 'threshold'))
+  }
+  const fullRun = SCENARIO_NAMES.every((n) => byName[n] !== undefined)
+  if (!fullRun && results.length > 0) {
+    notes.push('Partial run (not every scenario ran): the verdict is indicative only and --require is not applied.')
+  }
+  if (config.require !== 'none' && fullRun && !signal.aborted) {
+    const failing = pr.filter((c) => !c.ok).map((c) => `${c.name} ${c.actual} (needs ${c.target})`)
+    const exFailing = ex.filter((c) => !c.ok).map((c) => `${c.name} ${c.actual} (needs ${c.target})`)
+    globalChecks.push(check(`verdict is ${config.require === 'excellent' ? 'EXCELLENT' : 'PRODUCTION READY or better'} (--require ${config.require})`,
+      meetsRequirement(verdict, config.require),
+      `verdict ${verdict}` + (failing.length > 0 ? `; production ready misses: ${failing.join('; ')}` : '') +
+        (config.require === 'excellent' && exFailing.length > 0 ? `; excellent misses: ${exFailing.join('; ')}` : ''),
+      'verdict'))
+  }
+
+  const checks = [...scenarioChecks, ...globalChecks]
+  const aborted = signal.aborted
+  const ok = !aborted && error === null && results.length > 0 && checks.every((c) => c.ok)
+  const finishedAt = new Date()
+  return {
+    tool: 'documind-loadtest',
+    version: toolVersion(),
+    ok,
+    exitCode: aborted ? 130 : ok ? 0 : 1,
+    mode,
+    modeDescription,
+    target: baseUrl,
+    xff,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    wallMs: Math.round(performance.now() - t0),
+    machine: machineInfo(),
+    stack: stackInfo,
+    settings: settingsOf(config),
+    scenarios: byName,
+    overall,
+    summary,
+    checks,
+    notes,
+    definitions: DEFINITIONS,
+    aborted,
+    error
+  }
+}
+
+function settingsOf (config: LoadTestConfig): Record<string, unknown> {
+  const { stackEnv, loginPassword, ...rest } = config
+  return {
+    ...rest,
+    loginPassword: loginPassword === undefined ? undefined : '(given)',
+    stackEnv: Object.keys(stackEnv)
+  }
+}
