@@ -82,6 +82,8 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     // A malformed %-escape or an over-long path parameter: the same JSON envelope as every other error.
+    // Document names (up to 255 characters) are path parameters; the default cap is 100.
+    routerOptions: { maxParamLength: 512 },
     frameworkErrors: (error, _request, reply) => { (reply as FastifyReply).code(error.statusCode ?? 400).send({ success: false, message: error.message }) },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: true, useDefaults: true } }
   }

@@ -210,6 +210,16 @@ describe('documents', () => {
       expect(rows[0].n).toBe(0)
     })
 
+    it('keeps every stored name addressable: 255-character names upload and delete, longer ones are refused', async () => {
+      const user = await createUser(t.app, 'longname')
+      const longest = `${'n'.repeat(251)}.pdf`
+      expect((await upload(t.app, user, longest, threePages)).json()).toMatchObject({ success: true })
+      const del = await t.app.inject({ method: 'DELETE', url: `/documents/${'n'.repeat(251)}`, headers: user.headers })
+      expect(del.json()).toMatchObject({ success: true })
+      const tooLong = await upload(t.app, user, `${'n'.repeat(252)}.pdf`, threePages)
+      expect([tooLong.statusCode, tooLong.json()]).toEqual([200, { success: false, message: 'File name is too long (at most 255 characters)' }])
+    })
+
     it('requires a token', async () => {
       const body = multipart({ filename: 'a.pdf', data: threePages })
       const res = await t.app.inject({ method: 'POST', url: '/upload', payload: body.payload, headers: body.headers })

@@ -8,6 +8,9 @@ import { documentNameFromFilename, secureFilename } from '../../ingestion/secure
 import { MAX_REQUEST_BYTES } from '../../plugins/external/multipart.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
+/** Below the router's maxParamLength (app.ts), so every stored name can be addressed and deleted. */
+export const MAX_FILENAME_CHARS = 255
+
 const MiB = 1024 * 1024
 
 const UploadSuccess = Type.Object({
@@ -116,6 +119,11 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!originalName.endsWith('.pdf')) {
       await drain()
       return soft(reply, 'Only PDF files are allowed')
+    }
+    // Document names travel in URL paths (DELETE /documents/:name), which the router caps.
+    if (originalName.length > MAX_FILENAME_CHARS) {
+      await drain()
+      return soft(reply, `File name is too long (at most ${MAX_FILENAME_CHARS} characters)`)
     }
 
     const userId = request.user.id
