@@ -149,7 +149,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(rateLimit, { keyPrefix: config.redisKeyPrefix })
   await fastify.register(rateLimitPolicy, { defaultLimits: config.rateLimits.default })
 
-  await fastify.register(passwordHasher, { cost: config.bcryptCost })
+  await fastify.register(passwordHasher, { cost: config.bcryptCost, concurrency: config.bcryptConcurrency })
   await fastify.register(authPlugin, { secret: config.jwtSecret })
   await fastify.register(usersRepository)
   await fastify.register(passwordResets)

@@ -22,6 +22,7 @@ const EnvSchema = Type.Object({
   SUPABASE_JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   BCRYPT_COST: Type.Integer({ default: 12, minimum: 4, maximum: 31 }),
+  BCRYPT_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 }),
   CORS_ORIGINS: Type.String({ default: 'http://localhost:5173,http://localhost:3000' }),
   TRUST_PROXY: Type.String({ default: '' }),
   RATE_LIMIT_DEFAULT: Type.String({ default: '200 per day; 50 per hour' }),
@@ -129,6 +130,8 @@ export interface AppConfig {
   redisKeyPrefix: string
   jwtSecret: string | undefined
   bcryptCost: number
+  /** bcrypt hashes at once per worker; 0 means the worker's share of the CPUs (at least 1). */
+  bcryptConcurrency: number
   corsOrigins: string[]
   /** Addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty trusts nobody. */
   trustProxy: string[]
@@ -170,6 +173,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable (`SMTP_URL=` in an env file, `${GROQ_API_KEY:-}` in compose) means unset.
   const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
   const raw = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false })
+  const workers = raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
   if (raw.CHUNK_OVERLAP_WORDS >= raw.CHUNK_SIZE_WORDS) {
     throw new Error(`CHUNK_OVERLAP_WORDS (${raw.CHUNK_OVERLAP_WORDS}) must be smaller than CHUNK_SIZE_WORDS (${raw.CHUNK_SIZE_WORDS})`)
   }
@@ -185,6 +189,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisKeyPrefix: raw.REDIS_KEY_PREFIX,
     jwtSecret: raw.SUPABASE_JWT_SECRET ?? raw.JWT_SECRET,
     bcryptCost: raw.BCRYPT_COST,
+    bcryptConcurrency: raw.BCRYPT_CONCURRENCY > 0 ? raw.BCRYPT_CONCURRENCY : Math.max(1, Math.round(cpus().length / workers)),
     corsOrigins: splitList(raw.CORS_ORIGINS),
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
     rateLimits: {
@@ -235,7 +240,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),
-    workers: raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
+    workers
   }
 }
 

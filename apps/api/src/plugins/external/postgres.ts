@@ -38,7 +38,8 @@ export default fp<PostgresPluginOptions>(async (fastify, opts) => {
     connectionString: opts.connectionString,
     max: opts.max,
     // Fail fast while the database is unreachable instead of queueing requests behind a dead server.
-    connectionTimeoutMillis: 2000,
+    // (It also bounds the wait for a free pooled connection, which can take a while under CPU saturation.)
+    connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     query_timeout: 15_000,
     application_name: 'documind-api'
