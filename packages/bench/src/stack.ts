@@ -1,0 +1,266 @@
+// The system under test, started exactly as in production: the real launcher
+// (node apps/api/dist/cli/start.js) runs the API under PM2 in cluster mode. Also: the throwaway
+// database, PM2 worker discovery and per-process RSS.
+import type { ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { isRunning, spawnTracked } from './children.js'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+/** The API's own dependencies (pg, pm2, ioredis) are resolved from its package, which declares them. */
+const apiRequire = createRequire(join(REPO_ROOT, 'apps/api/package.json'))
+
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')))
+    })
+  })
+}
+
+interface PgClient {
+  connect: () => Promise<void>
+  query: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
+  end: () => Promise<void>
+}
+type PgModule = { Client: new (options: { connectionString: string }) => PgClient }
+
+async function adminQuery (adminUrl: string, sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  const pg = apiRequire('pg') as PgModule
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    return (await client.query(sql, params)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** PIDs of the server processes serving one database (for CPU accounting); needs the server on this machine. */
+export async function postgresBackendPids (adminUrl: string, database: string): Promise<number[]> {
+  const rows = await adminQuery(adminUrl, 'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
+  return rows.map((r) => Number(r.pid))
+}
+
+export interface BenchDatabase {
+  name: string
+  url: string
+  drop: () => Promise<void>
+}
+
+/** A fresh database `bench_<random>` on the admin server, dropped (WITH FORCE) by drop(). */
+export async function createDatabase (adminUrl: string): Promise<BenchDatabase> {
+  const name = `bench_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+  await adminQuery(adminUrl, `CREATE DATABASE "${name}"`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  let dropped = false
+  return {
+    name,
+    url: url.toString(),
+    async drop () {
+      if (dropped) return
+      dropped = true
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+    }
+  }
+}
+
+interface RedisLike {
+  scan: (cursor: string, ...args: Array<string | number>) => Promise<[string, string[]]>
+  del: (...keys: string[]) => Promise<number>
+  quit: () => Promise<unknown>
+}
+
+/** Deletes the Redis keys of one run (its key prefix). */
+export async function deleteRedisKeys (redisUrl: string, prefix: string): Promise<number> {
+  const { Redis } = apiRequire('ioredis') as { Redis: new (url: string, options: object) => RedisLike }
+  const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
+  let deleted = 0
+  try {
+    let cursor = '0'
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = nextCursor
+      if (keys.length > 0) deleted += await redis.del(...keys)
+    } while (cursor !== '0')
+  } finally {
+    await redis.quit()
+  }
+  return deleted
+}
+
+export interface StackOptions {
+  /** Checkout whose apps/api/dist and pm2.config.js are started (default: this one). */
+  repoRoot?: string
+  workers: number
+  bcryptCost: number
+  /** undefined: embedded PostgreSQL started by the launcher. */
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  groqBaseUrl: string
+  /** Extra environment, e.g. NODE_OPTIONS for --cpu-prof. */
+  env?: Record<string, string>
+  readyTimeoutMs?: number
+}
+
+export interface Stack {
+  url: string
+  dataDir: string
+  pm2Home: string
+  redisKeyPrefix: string
+  launcherPid: number
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/** Environment of the launcher; every limit the bench would hit is raised. */
+export function stackEnv (options: StackOptions, port: number, dataDir: string, jwtSecret: string, redisKeyPrefix: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    WEB_CONCURRENCY: String(options.workers),
+    ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
+    ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    SUPABASE_JWT_SECRET: jwtSecret,
+    BCRYPT_COST: String(options.bcryptCost),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_LOGIN: '1000000 per minute',
+    RATE_LIMIT_SIGNUP: '1000000 per hour',
+    RATE_LIMIT_DEFAULT: '100000000 per day; 100000000 per hour',
+    GROQ_API_KEY: 'bench',
+    GROQ_BASE_URL: options.groqBaseUrl,
+    QUERY_LIMIT_PER_DAY: '1000000000',
+    // Every /ask must reach the LLM: the answer cache would turn repeated questions into lookups.
+    QUERY_CACHE_TTL: '0',
+    ...options.env
+  }
+}
+
+/** Starts the launcher on a free port in a temporary DATA_DIR and waits for its ready banner. */
+export async function startStack (options: StackOptions): Promise<Stack> {
+  const repoRoot = options.repoRoot ?? REPO_ROOT
+  const launcher = join(repoRoot, 'apps/api/dist/cli/start.js')
+  if (!existsSync(launcher)) throw new Error(`${launcher} is missing: run npm run build first`)
+  const port = await freePort()
+  const dataDir = await mkdtemp(join(tmpdir(), 'documind-bench-'))
+  const redisKeyPrefix = `bench_${randomBytes(4).toString('hex')}:`
+  const inherited: Record<string, string | undefined> = { ...process.env }
+  // Nothing of the caller's configuration leaks in: only what stackEnv() sets.
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS', 'PORT', 'DATA_DIR', 'QUERY_CACHE_TTL']) delete inherited[key]
+  for (const key of Object.keys(inherited)) if (key.startsWith('RATE_LIMIT_') || key.startsWith('PM2_')) delete inherited[key]
+  const env = { ...inherited, ...stackEnv(options, port, dataDir, randomBytes(48).toString('base64url'), redisKeyPrefix) }
+  let output = ''
+  // Its own process group: a terminal Ctrl-C reaches the bench only, which then stops the stack in order.
+  const child: ChildProcess = spawnTracked(process.execPath, [launcher], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const launcherPid = child.pid!
+
+  let stopped: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopped ??= (async () => {
+      if (isRunning(child)) {
+        const exited = once(child, 'exit')
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => { try { process.kill(-launcherPid, 'SIGKILL') } catch {} }, 30_000)
+        await exited
+        clearTimeout(timer)
+      }
+      // Anything of its process group still alive (it should not be) goes too.
+      try { process.kill(-launcherPid, 'SIGKILL') } catch {}
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
+    })()
+    await stopped
+  }
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000)
+  while (!output.includes('DocuMind Voice API is ready')) {
+    if (!isRunning(child) || Date.now() > deadline) {
+      const log = output
+      await stop()
+      throw new Error(`the API did not start:\n${log.slice(-4000)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { url: `http://127.0.0.1:${port}`, dataDir, pm2Home: join(dataDir, 'pm2'), redisKeyPrefix, launcherPid, output: () => output, stop }
+}
+
+export interface WorkerProcess {
+  pmId: number
+  pid: number
+  status: string
+  /** PM2's own memory figure (bytes). */
+  pm2MemoryBytes: number
+  restarts: number
+}
+
+/** Parses `pm2 jlist` output: the JSON is the line that starts with `[{` (or `[]`). */
+export function parseJlist (stdout: string): WorkerProcess[] {
+  const line = stdout.split('\n').find((l) => l.startsWith('[{') || l.trim() === '[]')
+  if (line === undefined) throw new Error('pm2 jlist printed no process list')
+  const list = JSON.parse(line) as Array<{ pid: number, pm_id: number, pm2_env?: { status?: string, restart_time?: number }, monit?: { memory?: number } }>
+  return list.map((p) => ({
+    pmId: p.pm_id,
+    pid: p.pid,
+    status: p.pm2_env?.status ?? 'unknown',
+    pm2MemoryBytes: p.monit?.memory ?? 0,
+    restarts: p.pm2_env?.restart_time ?? 0
+  }))
+}
+
+/** The API workers, as PM2 knows them (PM2_HOME=<DATA_DIR>/pm2 pm2 jlist). */
+export async function workerProcesses (pm2Home: string): Promise<WorkerProcess[]> {
+  const pm2Bin = join(dirname(apiRequire.resolve('pm2/package.json')), 'bin/pm2')
+  const { stdout } = await promisify(execFile)(process.execPath, [pm2Bin, 'jlist'], {
+    env: { ...process.env, PM2_HOME: pm2Home },
+    timeout: 20_000,
+    maxBuffer: 16 * 1024 * 1024
+  })
+  return parseJlist(stdout).sort((a, b) => a.pmId - b.pmId)
+}
+
+/** VmRSS of a process in MB (1 MB = 2^20 bytes), from /proc/<pid>/status; NaN when unreadable. */
+export async function rssMb (pid: number): Promise<number> {
+  try {
+    return parseVmRssMb(await readFile(`/proc/${pid}/status`, 'utf8'))
+  } catch {
+    return Number.NaN
+  }
+}
+
+export function parseVmRssMb (status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
+  return match === null ? Number.NaN : Number(match[1]) / 1024
+}
+
+/** CPU time (user + system, all threads) of a process in seconds, from /proc/<pid>/stat; NaN when unreadable. */
+export async function cpuSeconds (pid: number, ticksPerSecond = 100): Promise<number> {
+  try {
+    return parseCpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8')) / ticksPerSecond
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** utime + stime (fields 14 and 15) of a /proc/<pid>/stat line; the command name may contain spaces. */
+export function parseCpuTicks (stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+  return Number(fields[11]) + Number(fields[12])
+}
