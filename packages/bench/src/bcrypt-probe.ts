@@ -1,7 +1,7 @@
 // Child process: how many bcrypt.compare per second one process achieves with `parallel` compares
 // in flight (the libuv pool size, as in an API worker). Protocol: argv = hash password parallel
 // seconds; sends {type:'ready'}, starts on {type:'go'} (so several probes start together), then
-// sends {type:'result', completed, elapsed_s}.
+// sends {type:'result', completed, elapsed_s, cpu_s}.
 import bcrypt from 'bcrypt'
 
 const [hashArg, passwordArg, parallelArg, secondsArg] = process.argv.slice(2)
@@ -11,7 +11,8 @@ const PASSWORD: string = passwordArg
 const parallel = Math.max(1, Number(parallelArg ?? '4'))
 const seconds = Number(secondsArg ?? '3')
 
-async function measure (): Promise<{ completed: number, elapsed_s: number }> {
+async function measure (): Promise<{ completed: number, elapsed_s: number, cpu_s: number }> {
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   const deadline = start + seconds * 1000
   let completed = 0
@@ -26,7 +27,8 @@ async function measure (): Promise<{ completed: number, elapsed_s: number }> {
     }
   }
   await Promise.all(Array.from({ length: parallel }, lane))
-  return { completed, elapsed_s: (last - start) / 1000 }
+  const cpu = process.cpuUsage(cpuStart)
+  return { completed, elapsed_s: (last - start) / 1000, cpu_s: (cpu.user + cpu.system) / 1e6 }
 }
 
 process.on('message', (message: { type: string }) => {

@@ -229,10 +229,10 @@ export async function healthPhase (ctx: Context): Promise<HealthResult> {
 
 // ---------------------------------------------------------------- login
 
-interface ProbeResult { completed: number, elapsed_s: number }
+interface ProbeResult { completed: number, elapsed_s: number, cpu_s: number }
 
-/** `processes` bcrypt probes started together; each keeps `parallel` compares in flight. Returns compares/s per process. */
-export async function bcryptProbes (processes: number, hash: string, password: string, parallel: number, seconds: number): Promise<number[]> {
+/** `processes` bcrypt probes started together; each keeps `parallel` compares in flight. */
+export async function bcryptProbes (processes: number, hash: string, password: string, parallel: number, seconds: number): Promise<ProbeResult[]> {
   const children = Array.from({ length: processes }, () => forkScript('bcrypt-probe', [hash, password, String(parallel), String(seconds)], {
     env: { ...process.env, UV_THREADPOOL_SIZE: String(parallel) }
   }))
@@ -243,13 +243,13 @@ export async function bcryptProbes (processes: number, hash: string, password: s
     }))
     await Promise.all(ready)
     const results = children.map(async (child) => await new Promise<ProbeResult>((resolve, reject) => {
-      child.on('message', (message: { type: string, completed?: number, elapsed_s?: number, message?: string }) => {
-        if (message.type === 'result') resolve({ completed: message.completed!, elapsed_s: message.elapsed_s! })
+      child.on('message', (message: { type: string, completed?: number, elapsed_s?: number, cpu_s?: number, message?: string }) => {
+        if (message.type === 'result') resolve({ completed: message.completed!, elapsed_s: message.elapsed_s!, cpu_s: message.cpu_s! })
         else if (message.type === 'error') reject(new Error(`bcrypt probe: ${message.message ?? ''}`))
       })
       child.send({ type: 'go' })
     }))
-    return (await Promise.all(results)).map((r) => r.completed / r.elapsed_s)
+    return await Promise.all(results)
   } finally {
     await Promise.all(children.map(async (child) => await stopChild(child, 1000)))
   }
@@ -262,15 +262,19 @@ export async function measureBcryptCeiling (ctx: Context): Promise<BcryptCeiling
   const password = 'bench-password-1234'
   const hash = await bcrypt.hash(password, bcryptCost)
   const together = await bcryptProbes(workers, hash, password, parallel, plan.bcrypt.seconds)
-  const [alone] = await bcryptProbes(1, hash, password, parallel, plan.bcrypt.seconds)
-  const ceiling = together.reduce((a, b) => a + b, 0)
+  const alone = plan.bcrypt.singleProcess ? (await bcryptProbes(1, hash, password, parallel, plan.bcrypt.seconds))[0]! : undefined
+  const ceiling = together.reduce((sum, r) => sum + r.completed / r.elapsed_s, 0)
+  const compares = together.reduce((sum, r) => sum + r.completed, 0)
+  const cpu = together.reduce((sum, r) => sum + r.cpu_s, 0)
+  const single = alone === undefined ? Number.NaN : alone.completed / alone.elapsed_s
   return {
     cost: bcryptCost,
     parallel_per_worker: parallel,
     workers,
     ceiling_rps: round(ceiling, 3),
-    single_process_rps: round(alone!, 3),
-    naive_ceiling_rps: round(alone! * workers, 3),
+    single_process_rps: round(single, 3),
+    naive_ceiling_rps: round(single * workers, 3),
+    cpu_ms_per_compare: round(compares > 0 ? (cpu * 1000) / compares : Number.NaN, 2),
     measure_s: plan.bcrypt.seconds
   }
 }
@@ -320,6 +324,7 @@ export async function loginPhase (ctx: Context): Promise<LoginResult> {
     return {
       ratio: round(ratio(load.rps, bcrypt.ceiling_rps), 4),
       ratio_naive: round(ratio(load.rps, bcrypt.naive_ceiling_rps), 4),
+      cpu_ratio: round(ratio(bcrypt.cpu_ms_per_compare, measured.cpuMsPerOk), 4),
       rps: load.rps,
       p50_ms: load.latency.p50_ms,
       p99_ms: load.latency.p99_ms,
@@ -491,6 +496,28 @@ export async function ingestPhase (ctx: Context): Promise<IngestResult> {
 export async function workerMemory (stack: Stack): Promise<WorkerMemory[]> {
   const workers = await workerProcesses(stack.pm2Home)
   return await Promise.all(workers.map(async (w) => ({ pm_id: w.pmId, pid: w.pid, rss_mb: round(await rssMb(w.pid), 1) })))
+}
+
+/**
+ * Polls the workers' RSS (every 500 ms, no request sent) until every worker is below 90 % of its
+ * boot RSS and steady (within 1 MB) for 2 s, or until `deadline` (performance.now() time).
+ */
+export async function settledWorkerMemory (boot: readonly WorkerMemory[], deadline: number): Promise<{ workers: WorkerMemory[], settled: boolean }> {
+  const bootRss = new Map(boot.map((w) => [w.pid, w.rss_mb]))
+  // Only /proc is read here (no `pm2 jlist`, a whole Node process each time): the bcrypt ceiling may be running.
+  const read = async (): Promise<WorkerMemory[]> => await Promise.all(boot.map(async (w) => ({ ...w, rss_mb: round(await rssMb(w.pid), 1) })))
+  let last = await read()
+  let steadySince = performance.now()
+  while (true) {
+    const dropped = last.every((w) => w.rss_mb < 0.9 * (bootRss.get(w.pid) ?? Number.POSITIVE_INFINITY))
+    if (dropped && performance.now() - steadySince >= 2000) return { workers: last, settled: true }
+    if (performance.now() >= deadline) return { workers: last, settled: false }
+    await sleep(500)
+    const next = await read()
+    const steady = next.length === last.length && next.every((w, i) => Math.abs(w.rss_mb - last[i]!.rss_mb) <= 1)
+    if (!steady) steadySince = performance.now()
+    last = next
+  }
 }
 
 export async function launcherRssMb (stack: Stack): Promise<number> {

@@ -66,7 +66,8 @@ export function tableRows (result: BenchResult): TableRow[] {
     row('login', 'ratio login / naive ceiling (reference)', formatNumber(login.ratio_naive, 3))
     row('login', 'p50 / p99 latency', `${formatValue(login.p50_ms, 'ms', 0)} / ${formatValue(login.p99_ms, 'ms', 0)}`)
     row('login', 'p99 / p50 (fairness under saturation)', formatNumber(login.p99_over_p50, 2))
-    row('login', 'API worker CPU per login', formatValue(login.load.cpu_ms_per_req, 'ms', 1))
+    row('login', 'CPU per login (API workers) / per bcrypt.compare', `${formatValue(login.load.cpu_ms_per_req, 'ms', 1)} / ${formatValue(b.cpu_ms_per_compare, 'ms', 1)}`)
+    row('login', 'CPU ratio bcrypt / login (load-independent view)', formatNumber(login.cpu_ratio, 3))
     row('login', 'load avg 1 min, start -> end', loadText(login))
   }
   if (ask !== undefined) {
@@ -90,7 +91,9 @@ export function tableRows (result: BenchResult): TableRow[] {
     row('ingest', 'load avg 1 min, start -> end', loadText(ingest))
   }
   if (memory !== undefined) {
-    row('memory', `RSS per worker, idle (${memory.idle.map((w) => formatNumber(w.rss_mb, 0)).join(' / ')})`, formatValue(memory.idle_rss_mb, 'MB', 1), 'memory.idle_rss_mb')
+    row('memory', `RSS per worker, right after boot (${memory.boot.map((w) => formatNumber(w.rss_mb, 0)).join(' / ')})`, formatValue(memory.boot_rss_mb, 'MB', 1))
+    row('memory', `RSS per worker, idle ${memory.idle_after_s} s after boot${memory.idle_settled ? '' : ', NOT settled'} (${memory.idle.map((w) => formatNumber(w.rss_mb, 0)).join(' / ')})`,
+      formatValue(memory.idle_rss_mb, 'MB', 1), 'memory.idle_rss_mb')
     row('memory', `RSS per worker, after load (${memory.after_load.map((w) => formatNumber(w.rss_mb, 0)).join(' / ')})`, formatValue(memory.after_load_rss_mb, 'MB', 1))
     row('memory', 'RSS of the launcher (PM2 God), idle / after', `${formatValue(memory.launcher_idle_rss_mb, 'MB', 0)} / ${formatValue(memory.launcher_after_load_rss_mb, 'MB', 0)}`)
   }

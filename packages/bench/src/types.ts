@@ -76,8 +76,10 @@ export interface BcryptCeiling {
   ceiling_rps: number
   /** One probe process alone. */
   single_process_rps: number
-  /** workers × single_process_rps: only reachable with at least workers × pool-size free cores. */
+  /** workers × single_process_rps: only reachable with at least workers × pool-size free cores (NaN in --quick). */
   naive_ceiling_rps: number
+  /** CPU (user + system) per compare of the probes. */
+  cpu_ms_per_compare: number
   measure_s: number
 }
 
@@ -86,6 +88,11 @@ export interface LoginResult extends LoadAverages {
   ratio: number
   /** Against naive_ceiling_rps, for reference. */
   ratio_naive: number
+  /**
+   * bcrypt CPU per compare ÷ API worker CPU per login: the share of a login's CPU that is bcrypt.
+   * Unlike `ratio` it does not depend on other load on the machine.
+   */
+  cpu_ratio: number
   /** Successful logins per second between the first and the last completion (steady state). */
   rps: number
   p50_ms: number
@@ -156,9 +163,19 @@ export interface WorkerMemory {
 }
 
 export interface MemoryResult {
-  /** Largest worker RSS after boot, before any load. Goal < 120 MB (MiB). */
+  /**
+   * Largest worker RSS at rest: before any request, once V8 has shrunk the heaps it grew while
+   * booting (it does so after a few idle seconds). Goal < 120 MB (MiB).
+   */
   idle_rss_mb: number
+  /** false when the mode's deadline came first (then idle_rss_mb is the last reading). */
+  idle_settled: boolean
+  /** When the idle reading was taken, seconds after the ready banner. */
+  idle_after_s: number
+  /** Largest worker RSS right after the ready banner. */
+  boot_rss_mb: number
   after_load_rss_mb: number
+  boot: WorkerMemory[]
   idle: WorkerMemory[]
   after_load: WorkerMemory[]
   /** RSS of the PM2 launcher process (PM2's God runs in it). */

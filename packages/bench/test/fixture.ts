@@ -57,6 +57,7 @@ export function sampleResult (): BenchResult {
     login: {
       ratio: 0.9,
       ratio_naive: 0.45,
+      cpu_ratio: 0.91,
       rps: 9,
       p50_ms: 1000,
       p99_ms: 1600,
@@ -64,7 +65,7 @@ export function sampleResult (): BenchResult {
       connections: 16,
       users: 16,
       measure_s: 30,
-      bcrypt: { cost: 12, parallel_per_worker: 4, workers: 2, ceiling_rps: 10, single_process_rps: 10, naive_ceiling_rps: 20, measure_s: 4 },
+      bcrypt: { cost: 12, parallel_per_worker: 4, workers: 2, ceiling_rps: 10, single_process_rps: 10, naive_ceiling_rps: 20, cpu_ms_per_compare: 210, measure_s: 4 },
       load: { ...load(9, 1000, 1600), cpu_ms_per_req: 230 },
       ...averages
     },
@@ -104,6 +105,10 @@ export function sampleResult (): BenchResult {
     },
     memory: {
       idle_rss_mb: 125.5,
+      idle_settled: false,
+      idle_after_s: 12,
+      boot_rss_mb: 130,
+      boot: [{ pm_id: 0, pid: 10, rss_mb: 130 }, { pm_id: 1, pid: 11, rss_mb: 126 }],
       after_load_rss_mb: 180,
       idle: [{ pm_id: 0, pid: 10, rss_mb: 125.5 }, { pm_id: 1, pid: 11, rss_mb: 121 }],
       after_load: [{ pm_id: 0, pid: 10, rss_mb: 180 }, { pm_id: 1, pid: 11, rss_mb: 170 }],

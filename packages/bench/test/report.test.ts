@@ -73,6 +73,7 @@ describe('table', () => {
     expect(text).toContain('DocuMind Voice bench, full run (180 s): 2 PM2 workers, bcrypt cost 12')
     expect(text).toContain('Goals met: 3 of 7 measured (7 in total).')
     expect(text).toContain('warning: the machine was busy')
+    expect(text).toContain('RSS per worker, idle 12 s after boot, NOT settled (126 / 121)')
   })
 })
 

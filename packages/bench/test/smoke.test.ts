@@ -38,7 +38,7 @@ describe.skipIf(!existsSync(LAUNCHER))('bench --quick smoke (real stack)', () =>
     expect(stdout).toContain('RSS per worker, idle')
     const result = JSON.parse(await readFile(json, 'utf8')) as {
       health: { ratio: number, p99_ms: number, rps: number, baseline_rps: number }
-      memory: { idle_rss_mb: number, idle: unknown[] }
+      memory: { idle_rss_mb: number, boot_rss_mb: number, idle: unknown[] }
       goals: Array<{ id: string, met: boolean | null }>
       workers: Array<{ pid: number, status: string }>
       config: { database_name: string }
@@ -49,6 +49,7 @@ describe.skipIf(!existsSync(LAUNCHER))('bench --quick smoke (real stack)', () =>
     expect(result.health.p99_ms).toBeGreaterThan(0)
     expect(result.memory.idle).toHaveLength(2)
     expect(result.memory.idle_rss_mb).toBeGreaterThan(20)
+    expect(result.memory.boot_rss_mb).toBeGreaterThan(20)
     expect(result.goals.map((g) => [g.id, g.met === null])).toEqual([
       ['health.ratio', false], ['health.p99_ms', false], ['login.ratio', true], ['ask.p95_over_latency', true],
       ['ingest.health_p99_ms', true], ['ingest.ratio', true], ['memory.idle_rss_mb', false]
