@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
+import { FIXED_WINDOW_LUA } from '../external/rate-limit-stores.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,16 +33,6 @@ export interface KvStore {
   peek: (key: string) => Promise<Counter>
 }
 
-const INCR_LUA = `
-local current = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if current == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-`
-
 const DECR_LUA = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current > 0 then redis.call('DECR', KEYS[1]) end
@@ -62,7 +53,7 @@ export class RedisKvStore implements KvStore {
   constructor (private readonly redis: Redis, private readonly prefix: string) {
     // The client is shared with other plugins: define our scripts once.
     if (typeof (redis as { documindKvIncr?: unknown }).documindKvIncr !== 'function') {
-      redis.defineCommand('documindKvIncr', { numberOfKeys: 1, lua: INCR_LUA })
+      redis.defineCommand('documindKvIncr', { numberOfKeys: 1, lua: FIXED_WINDOW_LUA })
       redis.defineCommand('documindKvDecr', { numberOfKeys: 1, lua: DECR_LUA })
     }
   }

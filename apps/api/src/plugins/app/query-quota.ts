@@ -32,6 +32,18 @@ export function quotaExceededMessage (limit: number, resetAt: number): string {
   return `Query limit reached. Beta users can make up to ${limit} queries per day. Your limit resets at ${formatResetTime(resetAt)}.`
 }
 
+/** The contract's 429 body for a refused question (/ask and /voice-query). */
+export function quotaExceededBody (quota: QuotaState) {
+  const resetAt = quota.resetAt ?? Math.ceil((Date.now() + QUOTA_WINDOW_MS) / 1000)
+  const message = quotaExceededMessage(quota.limit, resetAt)
+  return {
+    success: false as const,
+    message,
+    limit_reached: true as const,
+    limits: { allowed: false as const, remaining: 0, limit: quota.limit, reset_at: resetAt, message }
+  }
+}
+
 /**
  * Daily questions per user: a fixed 24 h window opened by the first question (the original's Upstash
  * behaviour), key `rate:query:<user_id>`, shared by all workers through the KV store.

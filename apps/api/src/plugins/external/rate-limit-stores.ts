@@ -7,7 +7,8 @@ import type pg from 'pg'
 export interface CounterResult { current: number, ttl: number }
 type Callback = (err: Error | null, result?: CounterResult) => void
 
-const FIXED_WINDOW_LUA = `
+/** INCR with a fixed-window expiry set by the first hit; returns {count, ttl ms}. Also used by the KV store. */
+export const FIXED_WINDOW_LUA = `
 local current = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if current == 1 or ttl < 0 then

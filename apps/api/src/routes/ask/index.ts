@@ -14,7 +14,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { isAnsweringError, type AskResult } from '../../plugins/app/answering.js'
-import { QUOTA_WINDOW_MS, quotaExceededMessage } from '../../plugins/app/query-quota.js'
+import { quotaExceededBody } from '../../plugins/app/query-quota.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 const AskBody = Type.Union([
@@ -130,16 +130,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const documentName = request.body?.document_name ?? null
 
     const quota = await fastify.queryQuota.consume(userId)
-    if (!quota.allowed) {
-      const resetAt = quota.resetAt ?? Math.ceil((Date.now() + QUOTA_WINDOW_MS) / 1000)
-      const message = quotaExceededMessage(quota.limit, resetAt)
-      return reply.code(429).send({
-        success: false,
-        message,
-        limit_reached: true,
-        limits: { allowed: false, remaining: 0, limit: quota.limit, reset_at: resetAt, message }
-      })
-    }
+    if (!quota.allowed) return reply.code(429).send(quotaExceededBody(quota))
     // Unlike the original, a question that is not answered (no documents, any failure) does not use up the quota.
     const documents = await fastify.documents.count(userId).catch(async (err: unknown) => {
       await fastify.queryQuota.refund(userId)

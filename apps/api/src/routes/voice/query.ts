@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isAnsweringError } from '../../plugins/app/answering.js'
-import { QUOTA_WINDOW_MS, quotaExceededMessage } from '../../plugins/app/query-quota.js'
+import { quotaExceededBody } from '../../plugins/app/query-quota.js'
 import { SpeechError } from '../../plugins/app/speech-engines.js'
 import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugins/app/speech-http.js'
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
@@ -78,16 +78,7 @@ const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const transcriptionLanguage = requested ?? normalizeLanguageCode(transcript.language) ?? 'en'
 
     const quota = await fastify.queryQuota.consume(userId)
-    if (!quota.allowed) {
-      const resetAt = quota.resetAt ?? Math.ceil((Date.now() + QUOTA_WINDOW_MS) / 1000)
-      const message = quotaExceededMessage(quota.limit, resetAt)
-      return reply.code(429).send({
-        success: false,
-        message,
-        limit_reached: true,
-        limits: { allowed: false, remaining: 0, limit: quota.limit, reset_at: resetAt, message }
-      })
-    }
+    if (!quota.allowed) return reply.code(429).send(quotaExceededBody(quota))
     if (await fastify.documents.count(userId) === 0) {
       await fastify.queryQuota.refund(userId)
       return { success: false, message: NO_DOCUMENTS_MESSAGE, no_documents: true }
