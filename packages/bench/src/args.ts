@@ -102,7 +102,7 @@ Options:
   --login-connections N   connections for POST /auth/login (default 16)
   --duration S            measured seconds of every load phase (overrides the mode's)
   --ingest-mb MB          size of the ingested PDF (default 10, --quick 2)
-  --cpu-prof DIR          run every API worker with --cpu-prof, profiles written to DIR at the end
+  --cpu-prof DIR          V8 CPU profile of every API worker, written to DIR at the end (summary printed)
   --fail-on-goals         exit 1 when a goal is missed (default: exit 0 once the run completed)
   --env KEY=VALUE         extra environment for the stack (repeatable), e.g. --env DB_POOL_MAX=20
   --repo DIR              start DIR/apps/api/dist/cli/start.js (with DIR/pm2.config.js) instead of this

@@ -168,8 +168,10 @@ export async function startStack (options: StackOptions): Promise<Stack> {
   let output = ''
   // Its own process group: a terminal Ctrl-C reaches the bench only, which then stops the stack in order.
   const child: ChildProcess = spawnTracked(process.execPath, [launcher], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  // The workers' warnings arrive here through PM2's log bus; only the tail is kept (for error messages).
+  const append = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-256 * 1024) }
+  child.stdout!.on('data', append)
+  child.stderr!.on('data', append)
   const launcherPid = child.pid!
 
   let stopped: Promise<void> | undefined
