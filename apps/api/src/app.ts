@@ -23,7 +23,7 @@ import usersRepository from './plugins/app/users-repository.js'
 import voicePreferences from './plugins/app/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
-import helmet from './plugins/external/helmet.js'
+import securityHeaders from './plugins/external/security-headers.js'
 import multipart from './plugins/external/multipart.js'
 import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/postgres.js'
 import rateLimit from './plugins/external/rate-limit.js'
@@ -134,7 +134,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   })
 
   await fastify.register(gracefulShutdown)
-  await fastify.register(helmet)
+  await fastify.register(securityHeaders)
   await fastify.register(cors, { origins: config.corsOrigins })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
   await fastify.register(redis, { url: config.redisUrl })

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { NO_INFORMATION_ANSWER } from '../src/plugins/app/answering.js'
 import { buildTestApp, type TestApp } from './helpers/app.js'
 import { ask, createUser, GENEROUS_RATE_LIMITS, parseSse, THREE_TOPIC_PAGES, upload, type TestUser } from './helpers/documents.js'
@@ -200,6 +200,27 @@ describe.each([
     const res = await t.app.inject({ method: 'POST', url: '/clear', headers: user.headers })
     expect(res.json()).toEqual({ success: true, message: 'Conversation cleared' })
     expect(await t.app.kv.get(`conversation:${user.id}`)).toBeNull()
+  })
+
+  it('reads the documents and the conversation once per question', async () => {
+    const user = await createUser(t.app, 'reads')
+    await upload(t.app, user, 'topics.pdf', threePages)
+    const snapshot = vi.spyOn(t.app.documents, 'snapshot')
+    const count = vi.spyOn(t.app.documents, 'count')
+    const kvGet = vi.spyOn(t.app.kv, 'get')
+    try {
+      for (const q of ['When did the Krakatoa eruption happen?', 'When did the Krakatoa eruption happen?']) {
+        expect((await ask(t.app, user, q)).json().success).toBe(true)
+      }
+      expect(snapshot).toHaveBeenCalledTimes(2)
+      expect(count).not.toHaveBeenCalled()
+      const historyReads = kvGet.mock.calls.filter(([key]) => key === `conversation:${user.id}`)
+      expect(historyReads).toHaveLength(2)
+      // The second answer (from the cache) still extends the conversation, from the entries read for it.
+      expect(JSON.parse((await t.app.kv.get(`conversation:${user.id}`))!)).toHaveLength(4)
+    } finally {
+      vi.restoreAllMocks()
+    }
   })
 
   it('streams the answer as server-sent events when asked to', async () => {

@@ -8,7 +8,7 @@ import {
 } from '../../lib/answer-text.js'
 import type { AnswerCache } from './answer-cache.js'
 import type { ChatHistory } from './chat-history.js'
-import type { DocumentRef, DocumentsRepository, RetrievedChunk } from './documents-repository.js'
+import type { DocumentRef, DocumentsRepository, DocumentsSnapshot, RetrievedChunk } from './documents-repository.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +24,8 @@ export interface AskInput {
   documentName?: string | null
   /** Accepted for callers that pass it on (speech); the answer text does not depend on it. */
   language?: string
+  /** The user's documents when the caller has read them already (it saves a round trip). */
+  snapshot?: DocumentsSnapshot
   /** Abort when the client goes away: the upstream call is cancelled and nothing is saved. */
   signal?: AbortSignal
   /** Ask for a streamed answer: called once before the first delta (after upstream accepted the call). */
@@ -152,7 +154,7 @@ export class Answering {
     let cacheKey: string | null = null
     let targets: DocumentRef[]
     try {
-      const [snapshot, history] = await Promise.all([this.documents.snapshot(input.userId), this.history.load(input.userId)])
+      const [snapshot, history] = await Promise.all([input.snapshot ?? this.documents.snapshot(input.userId), this.history.load(input.userId)])
       refs = snapshot.refs
       entries = history
       targets = documentName === null ? refs : refs.filter((r) => r.name === documentName)
@@ -167,18 +169,18 @@ export class Answering {
       const cached = await this.cache.get<AskResult>(cacheKey)
       if (cached !== null) {
         const result = { ...cached, metadata: { ...cached.metadata, cached: true } }
-        return await this.#deliver(input, question, result, null)
+        return await this.#deliver(input, question, result, null, entries)
       }
       retrieval = await this.#retrieve(targets, question, previousQuestion)
     } catch (err) {
       this.log.error({ err }, 'answering pipeline failed')
       const result: AskResult = { answer: PIPELINE_ERROR_ANSWER, metadata: { sources_used: 0, confidence: 0, query_type: 'error', cached: false }, sources: [] }
-      return await this.#deliver(input, question, result, null, false)
+      return await this.#deliver(input, question, result, null, null)
     }
 
     if (retrieval.chunks.length === 0) {
       const result: AskResult = { answer: NO_INFORMATION_ANSWER, metadata: { sources_used: 0, confidence: 0, query_type: classifyQuery(question), cached: false }, sources: [] }
-      return await this.#deliver(input, question, result, null)
+      return await this.#deliver(input, question, result, null, entries)
     }
 
     const terms = questionTerms(question)
@@ -201,7 +203,7 @@ export class Answering {
 
     if (this.options.groq === null) {
       const result = { answer: extractiveAnswer(question, context), metadata, sources }
-      return await this.#deliver(input, question, result, cacheKey)
+      return await this.#deliver(input, question, result, cacheKey, entries)
     }
 
     const contextText = context.map((c) => `${pageTag(c.page, c.tagDocument)} ${c.text}`).join('\n\n')
@@ -215,7 +217,7 @@ export class Answering {
       ? await this.#complete(messages, maxTokens, input.signal)
       : await this.#stream(messages, maxTokens, input, { metadata, sources })
     const result = { answer: answer.trim() === '' ? extractiveAnswer(question, context) : answer, metadata, sources }
-    return await this.#finish(input, question, result, cacheKey)
+    return await this.#finish(input, question, result, cacheKey, entries)
   }
 
   async #retrieve (targets: readonly DocumentRef[], question: string, previousQuestion: string | undefined): Promise<Retrieval> {
@@ -252,18 +254,21 @@ export class Answering {
     return { chunks: [], tier: 'none' }
   }
 
-  /** Answers that need no upstream call: streamed as one delta when a stream was asked for. */
-  async #deliver (input: AskInput, question: string, result: AskResult, cacheKey: string | null, remember = true): Promise<AskResult> {
+  /**
+   * Answers that need no upstream call: streamed as one delta when a stream was asked for.
+   * `history` is the conversation loaded for this question, or null to leave it unchanged.
+   */
+  async #deliver (input: AskInput, question: string, result: AskResult, cacheKey: string | null, history: readonly string[] | null): Promise<AskResult> {
     if (input.onDelta !== undefined) {
       input.onStart?.({ metadata: result.metadata, sources: result.sources })
       input.onDelta(result.answer)
     }
-    return remember ? await this.#finish(input, question, result, cacheKey) : result
+    return history === null ? result : await this.#finish(input, question, result, cacheKey, history)
   }
 
-  async #finish (input: AskInput, question: string, result: AskResult, cacheKey: string | null): Promise<AskResult> {
+  async #finish (input: AskInput, question: string, result: AskResult, cacheKey: string | null, history: readonly string[]): Promise<AskResult> {
     await Promise.all([
-      this.history.append(input.userId, question, result.answer),
+      this.history.append(input.userId, question, result.answer, history),
       // The "no information" answer is not cached (as in the original): an upload may change it.
       cacheKey === null || result.metadata.cached ? undefined : this.cache.set(cacheKey, result)
     ])

@@ -46,9 +46,13 @@ export class ChatHistory {
     }
   }
 
-  async append (userId: string, question: string, answer: string): Promise<void> {
+  /**
+   * `loaded` is the conversation as read for this question (saves reading it again). Like the original's
+   * read-then-write, two questions of one user answered at the same moment keep only one of the pairs.
+   */
+  async append (userId: string, question: string, answer: string, loaded?: readonly string[]): Promise<void> {
     try {
-      const entries = [...await this.load(userId), question, answer].slice(-HISTORY_ENTRIES)
+      const entries = [...loaded ?? await this.load(userId), question, answer].slice(-HISTORY_ENTRIES)
       await this.kv.set(this.#key(userId), JSON.stringify(entries), HISTORY_TTL_MS)
     } catch (err) {
       this.#warn(err, 'write')

@@ -159,6 +159,8 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
     }
   }
 
+  let droppedAudio = 0
+  let lastDropLog = 0
   const service: SpeechService = {
     engines: { groq: groq !== null, espeak: espeakVersion },
     canTranscribe: groq !== null,
@@ -172,7 +174,14 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
     scheduleAnswerAudio (input) {
       if (!service.canSynthesize || !accepting) return null
       if (queue.length >= opts.queueMax) {
-        fastify.log.warn({ queued: queue.length }, 'answer audio queue full, answer sent without audio')
+        // Under load this happens per request: one line per 10 s with the count keeps the log readable.
+        droppedAudio++
+        const now = Date.now()
+        if (now - lastDropLog >= 10_000) {
+          fastify.log.warn({ queued: queue.length, dropped: droppedAudio }, 'answer audio queue full, answers sent without audio')
+          lastDropLog = now
+          droppedAudio = 0
+        }
         return null
       }
       const audioId = newAudioId()

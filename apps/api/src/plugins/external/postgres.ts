@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin'
 import pg from 'pg'
-import { migrate } from '../../db/migrate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,7 +31,11 @@ export interface PostgresPluginOptions {
 
 /** One pool per worker process; closed with the app. */
 export default fp<PostgresPluginOptions>(async (fastify, opts) => {
-  if (opts.migrate) await migrate(opts.connectionString, { info: (m) => fastify.log.info(m) })
+  if (opts.migrate) {
+    // Imported only here: PM2 workers do not migrate (the launcher does), and node-pg-migrate costs each one memory.
+    const { migrate } = await import('../../db/migrate.js')
+    await migrate(opts.connectionString, { info: (m) => fastify.log.info(m) })
+  }
 
   const pool = new pg.Pool({
     connectionString: opts.connectionString,

@@ -16,6 +16,7 @@ import { Type, type Static } from 'typebox'
 import { isAnsweringError, type AskResult } from '../../plugins/app/answering.js'
 import { quotaExceededBody } from '../../plugins/app/query-quota.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { admitQuestion } from './admission.js'
 
 const AskBody = Type.Union([
   Type.Object({
@@ -129,24 +130,18 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const language = normaliseLanguage(request.body?.language)
     const documentName = request.body?.document_name ?? null
 
-    const quota = await fastify.queryQuota.consume(userId)
-    if (!quota.allowed) return reply.code(429).send(quotaExceededBody(quota))
     // Unlike the original, a question that is not answered (no documents, any failure) does not use up the quota.
-    const documents = await fastify.documents.count(userId).catch(async (err: unknown) => {
-      await fastify.queryQuota.refund(userId)
-      throw err
-    })
-    if (documents === 0) {
-      await fastify.queryQuota.refund(userId)
-      return { success: false, message: NO_DOCUMENTS_MESSAGE, no_documents: true }
-    }
+    const admission = await admitQuestion(fastify, userId)
+    if (admission.outcome === 'quota-exceeded') return reply.code(429).send(quotaExceededBody(admission.quota))
+    if (admission.outcome === 'no-documents') return { success: false, message: NO_DOCUMENTS_MESSAGE, no_documents: true }
+    const { quota, snapshot } = admission
     const limits = { queries_remaining: quota.remaining, queries_limit: quota.limit }
     const gone = clientGone(reply)
     const wantsStream = (request.headers.accept ?? '').includes('text/event-stream')
 
     if (!wantsStream) {
       try {
-        const result = await fastify.answering.ask({ userId, question, documentName, language, signal: gone.signal })
+        const result = await fastify.answering.ask({ userId, question, documentName, language, snapshot, signal: gone.signal })
         return await assembleAskResponse(request, { userId, language, result, limits })
       } catch (err) {
         await fastify.queryQuota.refund(userId)
@@ -171,6 +166,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         question,
         documentName,
         language,
+        snapshot,
         signal: gone.signal,
         onStart: ({ metadata, sources }) => {
           sse.stream = new PassThrough()

@@ -7,6 +7,7 @@ import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugi
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { admitQuestion } from '../ask/admission.js'
 import { NO_DOCUMENTS_MESSAGE } from '../ask/index.js'
 
 const VoiceQueryResponse = Type.Object({
@@ -77,16 +78,14 @@ const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (question === '') return { success: false, message: 'Could not transcribe audio' }
     const transcriptionLanguage = requested ?? normalizeLanguageCode(transcript.language) ?? 'en'
 
-    const quota = await fastify.queryQuota.consume(userId)
-    if (!quota.allowed) return reply.code(429).send(quotaExceededBody(quota))
-    if (await fastify.documents.count(userId) === 0) {
-      await fastify.queryQuota.refund(userId)
-      return { success: false, message: NO_DOCUMENTS_MESSAGE, no_documents: true }
-    }
+    const admission = await admitQuestion(fastify, userId)
+    if (admission.outcome === 'quota-exceeded') return reply.code(429).send(quotaExceededBody(admission.quota))
+    if (admission.outcome === 'no-documents') return { success: false, message: NO_DOCUMENTS_MESSAGE, no_documents: true }
+    const { quota, snapshot } = admission
 
     let result
     try {
-      result = await fastify.answering.ask({ userId, question, documentName: null, language: transcriptionLanguage, signal })
+      result = await fastify.answering.ask({ userId, question, documentName: null, language: transcriptionLanguage, snapshot, signal })
     } catch (err) {
       if (!isAnsweringError(err)) throw err
       await fastify.queryQuota.refund(userId)
