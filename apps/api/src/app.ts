@@ -24,7 +24,6 @@ import voicePreferences from './plugins/app/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
 import securityHeaders from './plugins/external/security-headers.js'
-import multipart from './plugins/external/multipart.js'
 import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/postgres.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
@@ -138,7 +137,6 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(cors, { origins: config.corsOrigins })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
   await fastify.register(redis, { url: config.redisUrl })
-  await fastify.register(multipart)
   await fastify.register(groq, {
     apiKey: config.groq.apiKey,
     baseUrl: config.groq.baseUrl,

@@ -324,6 +324,14 @@ describe('auth routes', () => {
       expect(res.headers['access-control-allow-origin']).toBeUndefined()
     })
 
+    it('a multipart body on a JSON route → 415 JSON (multipart is parsed only where files are taken)', async () => {
+      const boundary = 'x-boundary'
+      const res = await post('/auth/login', `--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\nx@y.z\r\n--${boundary}--\r\n`,
+        { 'content-type': `multipart/form-data; boundary=${boundary}` })
+      expect(res.statusCode).toBe(415)
+      expect(res.json()).toMatchObject({ success: false, message: expect.stringContaining('Unsupported Media Type') })
+    })
+
     it('an oversized JSON body → 413 JSON', async () => {
       const res = await post('/auth/login', { email: 'x@y.z', password: 'p'.repeat(2 * 1024 * 1024) })
       expect(res.statusCode).toBe(413)

@@ -5,6 +5,7 @@ import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugi
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import multipart from '../../plugins/external/multipart.js'
 
 const TranscribeResponse = Type.Object({
   success: Type.Literal(true),
@@ -18,6 +19,7 @@ const TranscribeResponse = Type.Object({
  * service's Groq quota; it now requires login like every other voice route (no client calls it).
  */
 const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  await fastify.register(multipart)
   fastify.post('/transcribe', {
     preHandler: fastify.authenticate,
     schema: {

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { checkPdfSignature } from '../../ingestion/pdf-signature.js'
 import { documentNameFromFilename, secureFilename } from '../../ingestion/secure-filename.js'
-import { MAX_REQUEST_BYTES } from '../../plugins/external/multipart.js'
+import multipart, { MAX_REQUEST_BYTES } from '../../plugins/external/multipart.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 /** Below the router's maxParamLength (app.ts), so every stored name can be addressed and deleted. */
@@ -66,6 +66,7 @@ function soft (reply: FastifyReply, message: string): FastifyReply {
 }
 
 const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  await fastify.register(multipart)
   const { maxPerUser, maxUploadBytes } = fastify.config.documents
   const limitMb = Math.round((maxUploadBytes / MiB) * 100) / 100
 

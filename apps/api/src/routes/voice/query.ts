@@ -9,6 +9,7 @@ import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 import { admitQuestion } from '../ask/admission.js'
 import { NO_DOCUMENTS_MESSAGE } from '../ask/index.js'
+import multipart from '../../plugins/external/multipart.js'
 
 const VoiceQueryResponse = Type.Object({
   success: Type.Literal(true),
@@ -45,6 +46,7 @@ const QuotaExceededResponse = Type.Object({
  * could not be answered is refunded, as /ask does.
  */
 const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  await fastify.register(multipart)
   fastify.post('/voice-query', {
     preHandler: fastify.authenticate,
     schema: {
