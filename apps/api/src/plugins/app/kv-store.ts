@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
+import { TickBatcher } from '../../lib/tick-batcher.js'
 import { FIXED_WINDOW_LUA } from '../external/rate-limit-stores.js'
 
 declare module 'fastify' {
@@ -101,19 +102,37 @@ RETURNING value::bigint AS count, greatest(0, ceil(extract(epoch FROM (expires_a
 export class PostgresKvStore implements KvStore {
   readonly kind = 'postgres'
 
+  // Reads and writes made in one turn of the event loop (one /ask reads its conversation and cached
+  // answer, then writes both; concurrent requests do the same) share one statement each.
+  readonly #gets = new TickBatcher<string, string | null>(async (keys) => {
+    const { rows } = await this.pool.query<{ key: string, value: string }>(
+      'SELECT key, value FROM kv_store WHERE key = ANY($1::text[]) AND expires_at > clock_timestamp()', [[...new Set(keys)]])
+    const values = new Map(rows.map((r) => [r.key, r.value]))
+    return keys.map((key) => values.get(key) ?? null)
+  })
+
+  readonly #sets = new TickBatcher<{ key: string, value: string, ttlMs: number }, void>(async (writes) => {
+    // One row per key, the last write winning as if they ran in turn; rows are locked in key order, so
+    // batches of two workers touching the same keys cannot deadlock.
+    const last = new Map(writes.map((w) => [w.key, w]))
+    const rows = [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    await this.pool.query(
+      `INSERT INTO kv_store (key, value, expires_at)
+       SELECT k, v, clock_timestamp() + t * interval '1 millisecond'
+       FROM unnest($1::text[], $2::text[], $3::float8[]) WITH ORDINALITY AS u(k, v, t, n) ORDER BY n
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+      [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => Math.max(1, Math.round(r.ttlMs)))])
+    return writes.map(() => undefined)
+  })
+
   constructor (private readonly pool: pg.Pool) {}
 
   async get (key: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ value: string }>(
-      'SELECT value FROM kv_store WHERE key = $1 AND expires_at > clock_timestamp()', [key])
-    return rows[0]?.value ?? null
+    return await this.#gets.add(key)
   }
 
   async set (key: string, value: string, ttlMs: number): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO kv_store (key, value, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      [key, value, Math.max(1, Math.round(ttlMs))])
+    await this.#sets.add({ key, value, ttlMs })
   }
 
   async del (key: string): Promise<void> {
