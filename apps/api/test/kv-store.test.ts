@@ -1,7 +1,8 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { TickBatcher } from '../src/lib/tick-batcher.js'
+import { counterBatcher, TickBatcher } from '../src/lib/tick-batcher.js'
 import { PostgresKvStore } from '../src/plugins/app/kv-store.js'
+import { PostgresRateLimitStore, type CounterResult } from '../src/plugins/external/rate-limit-stores.js'
 import { buildTestApp, type TestApp } from './helpers/app.js'
 
 describe('TickBatcher', () => {
@@ -17,6 +18,21 @@ describe('TickBatcher', () => {
     // A later turn is a new batch.
     expect(await batcher.add(6)).toBe(12)
     expect(batches).toHaveLength(3)
+  })
+
+  it('counterBatcher gives each caller the count it would have seen in turn', async () => {
+    const counts = new Map<string, number>([['b', 10]])
+    const calls: Array<[string[], number[]]> = []
+    const counters = counterBatcher(async (keys, adds) => {
+      calls.push([keys, adds])
+      return keys.map((key, i) => {
+        counts.set(key, (counts.get(key) ?? 0) + adds[i]!)
+        return { key, count: counts.get(key)!, ttlMs: 1000 }
+      })
+    })
+    const results = await Promise.all(['b', 'a', 'b', 'a', 'b'].map(async (key) => await counters.add({ key, windowMs: 1000 })))
+    expect(results.map((r) => r.count)).toEqual([11, 1, 12, 2, 13])
+    expect(calls).toEqual([[['a', 'b'], [2, 3]]])
   })
 
   it('rejects every call of a failed batch, and only those', async () => {
@@ -96,5 +112,32 @@ describe('PostgresKvStore (batched reads and writes)', () => {
     }
     const final = await Promise.all(keys.map(async (k) => await kv.get(k)))
     expect(final.every((v) => v === 'one-19' || v === 'two-19')).toBe(true)
+  })
+
+  it('counts exactly across two workers incrementing at once, and restarts expired windows', async () => {
+    const counts = await Promise.all(Array.from({ length: 60 }, async (_, i) => await (i % 2 === 0 ? kv : otherWorker).incr('quota:x', 60_000)))
+    expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+    expect(counts.every((c) => c.ttlMs > 50_000 && c.ttlMs <= 60_000)).toBe(true)
+    expect((await kv.peek('quota:x')).count).toBe(60)
+
+    await Promise.all([kv.incr('quota:short', 1), kv.incr('quota:short', 1)])
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await Promise.all([kv.incr('quota:short', 60_000), kv.incr('quota:short', 60_000)])).toMatchObject([{ count: 1 }, { count: 2 }])
+  })
+
+  it('rate-limit counters: exact across workers, one statement per turn', async () => {
+    const stores = [new PostgresRateLimitStore(t.app.pg), new PostgresRateLimitStore(otherPool)]
+    const incr = async (store: PostgresRateLimitStore, key: string): Promise<CounterResult> => await new Promise((resolve, reject) => {
+      store.incr(key, (err, result) => { if (err !== null) reject(err); else resolve(result!) }, 60_000)
+    })
+    const query = vi.spyOn(t.app.pg, 'query')
+    let results: CounterResult[]
+    try {
+      results = await Promise.all(Array.from({ length: 40 }, async (_, i) => await incr(stores[i % 2]!, i % 4 < 2 ? '/ask|60000|10.0.0.1' : '/ask|3600000|10.0.0.1')))
+      expect(query).toHaveBeenCalledTimes(1)
+    } finally {
+      query.mockRestore()
+    }
+    expect(results.map((r) => r.current).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => [i + 1, i + 1]).flat())
   })
 })

@@ -33,3 +33,39 @@ export class TickBatcher<I, O> {
     }
   }
 }
+
+export interface CounterIncrement {
+  key: string
+  windowMs: number
+}
+
+export interface CounterValue {
+  count: number
+  ttlMs: number
+}
+
+/**
+ * Fixed-window counters incremented in batches: `addAll` adds `adds[i]` to `keys[i]` (distinct keys,
+ * in key order so concurrent batches lock rows in the same order) and answers each key's new count.
+ * Every caller gets the count it would have seen had the increments run one by one.
+ */
+export function counterBatcher (
+  addAll: (keys: string[], adds: number[], windowsMs: number[]) => Promise<Array<{ key: string, count: number, ttlMs: number }>>
+): TickBatcher<CounterIncrement, CounterValue> {
+  return new TickBatcher(async (increments) => {
+    const byKey = new Map<string, { windowMs: number, n: number }>()
+    const position = increments.map(({ key, windowMs }) => {
+      const entry = byKey.get(key) ?? { windowMs, n: 0 }
+      byKey.set(key, entry)
+      return entry.n++
+    })
+    const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const rows = await addAll(keys, keys.map((k) => byKey.get(k)!.n), keys.map((k) => byKey.get(k)!.windowMs))
+    const after = new Map(rows.map((r) => [r.key, r]))
+    return increments.map(({ key }, i) => {
+      const row = after.get(key)
+      if (row === undefined) throw new Error(`counter ${key} missing from the batch result`)
+      return { count: row.count - byKey.get(key)!.n + position[i]! + 1, ttlMs: row.ttlMs }
+    })
+  })
+}

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
-import { TickBatcher } from '../../lib/tick-batcher.js'
+import { counterBatcher, TickBatcher } from '../../lib/tick-batcher.js'
 import { FIXED_WINDOW_LUA } from '../external/rate-limit-stores.js'
 
 declare module 'fastify' {
@@ -91,13 +91,15 @@ export class RedisKvStore implements KvStore {
   }
 }
 
-const PG_INCR_SQL = `
+/** Adds n to each counter, restarting the window of an expired one. */
+const PG_ADD_SQL = `
 INSERT INTO kv_store AS k (key, value, expires_at)
-VALUES ($1, '1', clock_timestamp() + $2 * interval '1 millisecond')
+SELECT u.k, u.n::text, clock_timestamp() + u.w * interval '1 millisecond'
+FROM unnest($1::text[], $2::int[], $3::float8[]) WITH ORDINALITY AS u(k, n, w, o) ORDER BY u.o
 ON CONFLICT (key) DO UPDATE SET
-  value = CASE WHEN k.expires_at <= clock_timestamp() THEN '1' ELSE (k.value::bigint + 1)::text END,
+  value = CASE WHEN k.expires_at <= clock_timestamp() THEN EXCLUDED.value ELSE (k.value::bigint + EXCLUDED.value::bigint)::text END,
   expires_at = CASE WHEN k.expires_at <= clock_timestamp() THEN EXCLUDED.expires_at ELSE k.expires_at END
-RETURNING value::bigint AS count, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::bigint AS ttl`
+RETURNING key, value::float8 AS count, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::float8 AS ttl`
 
 export class PostgresKvStore implements KvStore {
   readonly kind = 'postgres'
@@ -125,6 +127,12 @@ export class PostgresKvStore implements KvStore {
     return writes.map(() => undefined)
   })
 
+  // Quota counters of one turn: one statement (the upsert's row locks keep concurrent workers exact).
+  readonly #counters = counterBatcher(async (keys, adds, windowsMs) => {
+    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>(PG_ADD_SQL, [keys, adds, windowsMs])
+    return rows.map((r) => ({ key: r.key, count: r.count, ttlMs: r.ttl }))
+  })
+
   constructor (private readonly pool: pg.Pool) {}
 
   async get (key: string): Promise<string | null> {
@@ -140,10 +148,7 @@ export class PostgresKvStore implements KvStore {
   }
 
   async incr (key: string, windowMs: number): Promise<Counter> {
-    // The upsert takes a row lock, so concurrent workers count exactly.
-    const { rows } = await this.pool.query<{ count: string, ttl: string }>(PG_INCR_SQL, [key, windowMs])
-    const row = rows[0]!
-    return { count: Number(row.count), ttlMs: Number(row.ttl) }
+    return await this.#counters.add({ key, windowMs })
   }
 
   async decr (key: string): Promise<void> {

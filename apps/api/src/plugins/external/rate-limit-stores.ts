@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
+import { counterBatcher } from '../../lib/tick-batcher.js'
 
 // Stores for @fastify/rate-limit. Both are fixed-window counters shared by every PM2 worker:
 // Redis when REDIS_URL is set, otherwise a table in the service's own Postgres.
@@ -45,24 +46,29 @@ export class RedisRateLimitStore {
   }
 }
 
-const UPSERT_SQL = `
+/** Adds n to each counter, restarting the window of an expired one. */
+const ADD_SQL = `
 INSERT INTO rate_limit_counters AS c (key, count, expires_at)
-VALUES ($1, 1, clock_timestamp() + $2 * interval '1 millisecond')
+SELECT k, n, clock_timestamp() + w * interval '1 millisecond'
+FROM unnest($1::text[], $2::int[], $3::float8[]) WITH ORDINALITY AS u(k, n, w, o) ORDER BY o
 ON CONFLICT (key) DO UPDATE SET
-  count = CASE WHEN c.expires_at <= clock_timestamp() THEN 1 ELSE c.count + 1 END,
+  count = CASE WHEN c.expires_at <= clock_timestamp() THEN EXCLUDED.count ELSE c.count + EXCLUDED.count END,
   expires_at = CASE WHEN c.expires_at <= clock_timestamp() THEN EXCLUDED.expires_at ELSE c.expires_at END
-RETURNING count, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::bigint AS ttl`
+RETURNING key, count, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::float8 AS ttl`
 
 export class PostgresRateLimitStore {
+  // Every limited request counts here: the increments of one event-loop turn (all windows of all
+  // requests) are one statement. The upsert's row locks keep concurrent workers exact.
+  readonly #counters = counterBatcher(async (keys, adds, windowsMs) => {
+    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>(ADD_SQL, [keys, adds, windowsMs])
+    return rows.map((r) => ({ key: r.key, count: r.count, ttlMs: r.ttl }))
+  })
+
   constructor (private readonly pool: pg.Pool) {}
 
   incr (key: string, cb: Callback, windowMs: number): void {
-    // The upsert takes a row lock, so concurrent workers count exactly.
-    this.pool.query<{ count: number, ttl: string }>(UPSERT_SQL, [key, windowMs]).then(
-      (res) => {
-        const row = res.rows[0]!
-        cb(null, { current: row.count, ttl: Number(row.ttl) })
-      },
+    this.#counters.add({ key, windowMs }).then(
+      ({ count, ttlMs }) => cb(null, { current: count, ttl: ttlMs }),
       (err: Error) => cb(err)
     )
   }
