@@ -66,7 +66,7 @@ export function quickPlan (): Plan {
   }
 }
 
-/** The default run: about four minutes on 2 cores. */
+/** The default run: about five minutes on 2 cores. */
 export function fullPlan (): Plan {
   return {
     // Five rounds: on a shared VM the speed of the machine drifts by ±20% within a minute.

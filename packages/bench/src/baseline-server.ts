@@ -1,9 +1,12 @@
-// The reference for GET /health: a bare node:http server under node:cluster, same worker count,
-// answering every request with the same status, headers and JSON body the real /health sent
-// (captured at run time and passed in BASELINE_RESPONSE). The primary prints one line,
-// `baseline ready <port> pids <pid,pid>`, once every worker listens.
+// The references for GET /health, under node:cluster with the stack's worker count, answering with
+// the same status, headers and JSON body the real /health sent (captured at run time and passed in
+// BASELINE_RESPONSE):
+//   BASELINE_KIND=node     a bare node:http server: the machine's limit;
+//   BASELINE_KIND=fastify  a bare Fastify app with that one route and no plugins: the framework's floor.
+// The primary prints one line, `baseline ready <port> pids <pid,pid>`, once every worker listens.
 import cluster from 'node:cluster'
 import { createServer } from 'node:http'
+import Fastify from 'fastify'
 
 interface BaselineResponse {
   headers: Record<string, string>
@@ -14,6 +17,7 @@ const port = Number(process.env.BASELINE_PORT ?? '0')
 const host = process.env.BASELINE_HOST ?? '127.0.0.1'
 const workers = Math.max(1, Number(process.env.BASELINE_WORKERS ?? '1'))
 const response = JSON.parse(process.env.BASELINE_RESPONSE ?? '{"headers":{},"body":"{}"}') as BaselineResponse
+const kind = process.env.BASELINE_KIND === 'fastify' ? 'fastify' : 'node'
 
 if (cluster.isPrimary) {
   let stopping = false
@@ -39,7 +43,7 @@ if (cluster.isPrimary) {
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
   for (let i = 0; i < workers; i++) cluster.fork()
-} else {
+} else if (kind === 'node') {
   const body = Buffer.from(response.body)
   const headers = { ...response.headers, 'content-length': String(body.length) }
   const server = createServer((_req, res) => {
@@ -48,4 +52,17 @@ if (cluster.isPrimary) {
   })
   server.listen(port, host)
   process.on('SIGTERM', () => { server.close(); process.exit(0) })
+} else {
+  // Default options (no logger), the same headers set per request as our app's hooks do, and the
+  // body serialized per request as our app's response schema does.
+  const app = Fastify()
+  const value: unknown = JSON.parse(response.body)
+  app.get('/health', {
+    schema: { response: { 200: { type: 'object', additionalProperties: true } } }
+  }, async (_request, reply) => {
+    reply.headers(response.headers)
+    return value
+  })
+  await app.listen({ port, host })
+  process.on('SIGTERM', () => { app.close().finally(() => process.exit(0)) })
 }

@@ -1,4 +1,4 @@
-// Parent side of the bare node:http cluster (baseline-server.ts).
+// Parent side of the reference clusters (baseline-server.ts): bare node:http, bare Fastify.
 import { fileURLToPath } from 'node:url'
 import { isRunning, spawnTracked, stopChild } from './children.js'
 import { freePort } from './stack.js'
@@ -17,7 +17,9 @@ export function baselineHeaders (headers: Record<string, string>): Record<string
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !CONNECTION_HEADERS.has(name.toLowerCase())))
 }
 
-export async function startBaseline (workers: number, response: { headers: Record<string, string>, body: string }): Promise<Baseline> {
+export type BaselineKind = 'node' | 'fastify'
+
+export async function startBaseline (workers: number, response: { headers: Record<string, string>, body: string }, kind: BaselineKind = 'node'): Promise<Baseline> {
   const port = await freePort()
   const file = fileURLToPath(new URL('./baseline-server.js', import.meta.url))
   const child = spawnTracked(process.execPath, [file], {
@@ -25,6 +27,7 @@ export async function startBaseline (workers: number, response: { headers: Recor
       ...process.env,
       BASELINE_PORT: String(port),
       BASELINE_WORKERS: String(workers),
+      BASELINE_KIND: kind,
       BASELINE_RESPONSE: JSON.stringify(response)
     },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -35,7 +38,7 @@ export async function startBaseline (workers: number, response: { headers: Recor
   while (!/baseline ready \d+ pids [\d,]+\n/.test(output)) {
     if (!isRunning(child) || Date.now() > deadline) {
       await stopChild(child, 1000)
-      throw new Error(`the bare node:http cluster did not start: ${output}`)
+      throw new Error(`the bare ${kind === 'node' ? 'node:http' : 'Fastify'} cluster did not start: ${output}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }

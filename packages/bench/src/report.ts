@@ -54,6 +54,9 @@ export function tableRows (result: BenchResult): TableRow[] {
     row('health', 'p99 latency, full stack', formatValue(health.p99_ms, 'ms', 2), 'health.p99_ms')
     row('health', 'p50 latency, full stack', formatValue(health.p50_ms, 'ms', 2))
     row('health', 'p99 latency, bare cluster', formatValue(health.baseline_p99_ms, 'ms', 2))
+    row('health', 'bare Fastify cluster (same response, no plugins): req/s, p99', `${formatNumber(health.fastify_rps, 0)}, ${formatValue(health.fastify_p99_ms, 'ms', 2)}`)
+    row('health', 'ratio bare Fastify / bare node:http: req/s, CPU', `${formatNumber(health.fastify_ratio, 3)}, ${formatNumber(health.fastify_cpu_ratio, 3)}`)
+    row('health', 'ratio stack / bare Fastify (cost of our plugins)', formatNumber(health.stack_over_fastify, 3))
     row('health', 'response bytes, stack / bare', `${health.stack_response_bytes} / ${health.baseline_response_bytes}`)
     row('health', 'load avg 1 min, start -> end', loadText(health))
   }

@@ -32,11 +32,14 @@ export interface LoadFigures {
 export interface HealthRound {
   stack_rps: number
   baseline_rps: number
+  fastify_rps: number
   ratio: number
   stack_p99_ms: number
   baseline_p99_ms: number
+  fastify_p99_ms: number
   stack_cpu_ms_per_req: number
   baseline_cpu_ms_per_req: number
+  fastify_cpu_ms_per_req: number
 }
 
 export interface HealthResult extends LoadAverages {
@@ -58,10 +61,22 @@ export interface HealthResult extends LoadAverages {
   stack_cpu_us_per_req: number
   baseline_cpu_us_per_req: number
   cpu_ratio: number
+  /**
+   * The bare Fastify cluster (same response, one route, no plugins): the framework's floor. Its req/s
+   * and CPU ratios to the bare node:http cluster bound what any Fastify app can reach here, and
+   * stack ÷ fastify is the cost of our plugins alone.
+   */
+  fastify_rps: number
+  fastify_p99_ms: number
+  fastify_cpu_us_per_req: number
+  fastify_ratio: number
+  fastify_cpu_ratio: number
+  stack_over_fastify: number
   rounds: HealthRound[]
   /** The last round, in full. */
   stack: LoadFigures
   baseline: LoadFigures
+  fastify: LoadFigures
   /** Bytes of one response, headers included, of each server. */
   stack_response_bytes: number
   baseline_response_bytes: number
