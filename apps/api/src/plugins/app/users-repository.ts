@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type pg from 'pg'
+import { TickBatcher } from '../../lib/tick-batcher.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,17 @@ export type UsageEventType = 'user_signup' | 'user_login' | 'password_changed' |
 // created_at as PostgREST printed it for the original (ISO 8601 without a zone), which /auth/me returns.
 const USER_COLUMNS = `id, email, password_hash, role, occupation, institution, is_verified,
   to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at`
+
+interface UsageEvent {
+  userId: string
+  type: UsageEventType
+  /** JSON text. */
+  metadata: string
+}
+
+function isForeignKeyViolation (err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23503'
+}
 
 export class UsersRepository {
   constructor (private readonly pool: pg.Pool) {}
@@ -103,8 +115,30 @@ export class UsersRepository {
     return res.rowCount === 1
   }
 
+  /** One event per answered question and more: the events of one event-loop turn are one INSERT. */
   async recordEvent (userId: string, type: UsageEventType, metadata: Record<string, unknown>): Promise<void> {
-    await this.pool.query('INSERT INTO usage_events (user_id, event_type, metadata) VALUES ($1, $2, $3)', [userId, type, metadata])
+    await this.#events.add({ userId, type, metadata: JSON.stringify(metadata) })
+  }
+
+  readonly #events = new TickBatcher<UsageEvent, void>(async (events) => {
+    try {
+      await this.#insertEvents(events)
+    } catch (err) {
+      if (!isForeignKeyViolation(err)) throw err
+      // A user deleted meanwhile fails the whole statement: the others' events go in one by one, and
+      // the deleted user's (nothing is left to count it for) is dropped.
+      await Promise.all(events.map(async (e) => {
+        await this.#insertEvents([e]).catch((one: unknown) => { if (!isForeignKeyViolation(one)) throw one })
+      }))
+    }
+    return events.map(() => undefined)
+  })
+
+  async #insertEvents (events: UsageEvent[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO usage_events (user_id, event_type, metadata)
+       SELECT u, t, m::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS e(u, t, m, n) ORDER BY n`,
+      [events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.metadata)])
   }
 }
 
