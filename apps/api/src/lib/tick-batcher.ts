@@ -34,6 +34,11 @@ export class TickBatcher<I, O> {
   }
 }
 
+/** Code-unit order of keys: the order batches lock rows in, the same in every worker. */
+export function compareKeys (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 export interface CounterIncrement {
   key: string
   windowMs: number
@@ -59,7 +64,7 @@ export function counterBatcher (
       byKey.set(key, entry)
       return entry.n++
     })
-    const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const keys = [...byKey.keys()].sort(compareKeys)
     const rows = await addAll(keys, keys.map((k) => byKey.get(k)!.n), keys.map((k) => byKey.get(k)!.windowMs))
     const after = new Map(rows.map((r) => [r.key, r]))
     return increments.map(({ key }, i) => {

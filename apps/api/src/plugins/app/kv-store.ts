@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
-import { counterBatcher, TickBatcher } from '../../lib/tick-batcher.js'
+import { compareKeys, counterBatcher, TickBatcher } from '../../lib/tick-batcher.js'
 import { FIXED_WINDOW_LUA } from '../external/rate-limit-stores.js'
 
 declare module 'fastify' {
@@ -117,7 +117,7 @@ export class PostgresKvStore implements KvStore {
     // One row per key, the last write winning as if they ran in turn; rows are locked in key order, so
     // batches of two workers touching the same keys cannot deadlock.
     const last = new Map(writes.map((w) => [w.key, w]))
-    const rows = [...last.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    const rows = [...last.values()].sort((a, b) => compareKeys(a.key, b.key))
     await this.pool.query(
       `INSERT INTO kv_store (key, value, expires_at)
        SELECT k, v, clock_timestamp() + t * interval '1 millisecond'
