@@ -2,8 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createTestDatabase, TEST_JWT_SECRET, TEST_REDIS_URL, uniqueName } from './helpers/app.js'
-import { startCluster, type Cluster } from './helpers/cluster.js'
+import { startCluster, startTestCluster, type Cluster } from './helpers/cluster.js'
 
 // The real thing: the launcher starts 2 PM2 workers from compiled code; the limits must hold across both.
 describe.each([
@@ -11,24 +10,13 @@ describe.each([
   { store: 'Postgres (no REDIS_URL)', redis: false }
 ])('PM2 cluster with the $store limit store', ({ redis }) => {
   let cluster: Cluster | undefined
-  let dropDatabase: (() => Promise<void>) | undefined
   afterEach(async () => {
     const code = await cluster?.stop()
     expect(code).toBe(0)
-    await dropDatabase?.()
   })
 
   it('lets exactly 3 of 10 signups and exactly 5 of 10 logins through from one address', { timeout: 90_000 }, async () => {
-    const db = await createTestDatabase('cluster')
-    dropDatabase = db.drop
-    cluster = await startCluster({
-      DATABASE_URL: db.url,
-      SUPABASE_JWT_SECRET: TEST_JWT_SECRET,
-      WEB_CONCURRENCY: '2',
-      BCRYPT_COST: '4',
-      REDIS_KEY_PREFIX: `${uniqueName('cluster')}:`,
-      ...(redis ? { REDIS_URL: TEST_REDIS_URL } : {})
-    })
+    cluster = await startTestCluster('cluster', {}, { sharedRedis: redis })
     const output = cluster.output()
     expect(output).toContain('Workers      2 (PM2 cluster mode)')
     expect(output).toContain(redis ? 'Limit store  Redis' : 'Limit store  Postgres')

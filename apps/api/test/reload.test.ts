@@ -3,27 +3,18 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import autocannon from 'autocannon'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, TEST_JWT_SECRET, uniqueName } from './helpers/app.js'
-import { REPO_ROOT, startCluster, type Cluster } from './helpers/cluster.js'
+import { REPO_ROOT, startTestCluster, type Cluster } from './helpers/cluster.js'
 
 const PM2_CLI = join(REPO_ROOT, 'node_modules/pm2/bin/pm2')
 
 describe('graceful reload', () => {
   let cluster: Cluster
-  let dropDatabase: () => Promise<void>
   beforeAll(async () => {
-    const db = await createTestDatabase('reload')
-    dropDatabase = db.drop
-    cluster = await startCluster({
-      DATABASE_URL: db.url,
-      SUPABASE_JWT_SECRET: TEST_JWT_SECRET,
-      WEB_CONCURRENCY: '2',
-      REDIS_KEY_PREFIX: `${uniqueName('reload')}:`
-    })
+    // The default bcrypt cost, as a deployment runs it.
+    cluster = await startTestCluster('reload', { BCRYPT_COST: '12' })
   }, 90_000)
   afterAll(async () => {
     expect(await cluster.stop()).toBe(0)
-    await dropDatabase()
   })
 
   it('loses no request while `pm2 reload` replaces every worker under steady load', { timeout: 90_000 }, async () => {

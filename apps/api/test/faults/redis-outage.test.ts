@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STORE_UNAVAILABLE_MESSAGE } from '../../src/plugins/app/rate-limit-policy.js'
-import { createTestDatabase, TEST_JWT_SECRET, uniqueName } from '../helpers/app.js'
-import { startCluster, type Cluster } from '../helpers/cluster.js'
+import { startTestCluster, type Cluster } from '../helpers/cluster.js'
 import { send, startLoadLoop, tally, type LoadRequest, type LoadSample } from '../helpers/load-loop.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 import { pm2Processes, type Pm2Process } from '../helpers/pm2-processes.js'
@@ -20,21 +19,13 @@ const RECOVERY_BOUND_MS = 5000
 describe('Redis outage under load (PM2 cluster, 2 workers)', () => {
   let redis: OwnRedis
   let cluster: Cluster
-  let dropDatabase: () => Promise<void>
   let mix: LoadRequest[]
   let workersBefore: Pm2Process[]
 
   beforeAll(async () => {
     redis = await OwnRedis.start()
-    const db = await createTestDatabase('fault_redis')
-    dropDatabase = db.drop
-    cluster = await startCluster({
-      DATABASE_URL: db.url,
-      SUPABASE_JWT_SECRET: TEST_JWT_SECRET,
-      WEB_CONCURRENCY: '2',
-      BCRYPT_COST: '4',
+    cluster = await startTestCluster('fault_redis', {
       REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: `${uniqueName('fault_redis')}:`,
       // The load must measure the outage, not the limits.
       RATE_LIMIT_DEFAULT: '1000000 per hour',
       RATE_LIMIT_LOGIN: '1000000 per minute',
@@ -68,7 +59,6 @@ describe('Redis outage under load (PM2 cluster, 2 workers)', () => {
   afterAll(async () => {
     redis?.thaw()
     expect(await cluster?.stop()).toBe(0)
-    await dropDatabase?.()
     await redis?.kill()
   })
 

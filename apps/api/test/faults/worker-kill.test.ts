@@ -1,7 +1,6 @@
 import autocannon from 'autocannon'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, TEST_JWT_SECRET, uniqueName } from '../helpers/app.js'
-import { startCluster, type Cluster } from '../helpers/cluster.js'
+import { startTestCluster, type Cluster } from '../helpers/cluster.js'
 import { send, waitUntil } from '../helpers/load-loop.js'
 import { pm2Processes } from '../helpers/pm2-processes.js'
 
@@ -17,18 +16,10 @@ const MAX_FAILURES = CONNECTIONS * 2
 
 describe('kill -9 of a PM2 worker under load', () => {
   let cluster: Cluster
-  let dropDatabase: () => Promise<void>
   let token: string
 
   beforeAll(async () => {
-    const db = await createTestDatabase('fault_kill')
-    dropDatabase = db.drop
-    cluster = await startCluster({
-      DATABASE_URL: db.url,
-      SUPABASE_JWT_SECRET: TEST_JWT_SECRET,
-      WEB_CONCURRENCY: '2',
-      BCRYPT_COST: '4',
-      REDIS_KEY_PREFIX: `${uniqueName('fault_kill')}:`,
+    cluster = await startTestCluster('fault_kill', {
       RATE_LIMIT_DEFAULT: '100000000 per hour',
       RATE_LIMIT_SIGNUP: '1000 per hour'
     })
@@ -39,7 +30,6 @@ describe('kill -9 of a PM2 worker under load', () => {
 
   afterAll(async () => {
     expect(await cluster?.stop()).toBe(0)
-    await dropDatabase?.()
   })
 
   it('PM2 replaces the killed worker; failures are bounded and counted', { timeout: 45_000 }, async () => {

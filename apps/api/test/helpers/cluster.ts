@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../src/cli/embedded-postgres.js'
+import { createTestDatabase, testEnv, uniqueName } from './app.js'
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)))
 const LAUNCHER = join(REPO_ROOT, 'apps/api/dist/cli/start.js')
@@ -20,7 +21,7 @@ export interface Cluster {
  * Starts the real launcher (compiled code, PM2 cluster mode) on a free port, waits for readiness.
  * `env` replaces nothing silently: REDIS_URL is only set when given.
  */
-export async function startCluster (env: Record<string, string>, options: { dataDir?: string, timeoutMs?: number } = {}): Promise<Cluster> {
+export async function startCluster (env: NodeJS.ProcessEnv, options: { dataDir?: string, timeoutMs?: number } = {}): Promise<Cluster> {
   const timeoutMs = options.timeoutMs ?? 60_000
   const port = await freePort()
   // A given data directory belongs to the caller (it is kept); a temporary one is removed on stop.
@@ -56,4 +57,29 @@ export async function startCluster (env: Record<string, string>, options: { data
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return { url, dataDir, output: () => output, stop }
+}
+
+/**
+ * startCluster on a fresh database of its own, with the tests' settings (testEnv: secret, cost-4
+ * bcrypt, own Redis key prefix) and 2 workers; `env` adds or overrides. `stop` also drops the database.
+ */
+export async function startTestCluster (label: string, env: Record<string, string> = {}, options: { sharedRedis?: boolean } = {}): Promise<Cluster> {
+  const db = await createTestDatabase(label)
+  let cluster: Cluster
+  try {
+    cluster = await startCluster(testEnv(db.url, `${uniqueName(label)}:`, options.sharedRedis ?? false, { WEB_CONCURRENCY: '2', LOG_LEVEL: 'warn', ...env }))
+  } catch (err) {
+    await db.drop()
+    throw err
+  }
+  return {
+    ...cluster,
+    stop: async () => {
+      try {
+        return await cluster.stop()
+      } finally {
+        await db.drop()
+      }
+    }
+  }
 }
