@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
 
 declare module 'fastify' {
@@ -8,6 +9,10 @@ declare module 'fastify' {
   }
 }
 
+function closeAfterResponse (_request: IncomingMessage, response: ServerResponse): void {
+  response.setHeader('connection', 'close')
+}
+
 /**
  * Closing a server destroys its idle keep-alive sockets, and a request a client writes at that moment
  * is lost. So a stopping worker drains first: it keeps serving, answers every request with
@@ -16,11 +21,12 @@ declare module 'fastify' {
  */
 export default fp(async (fastify) => {
   let draining = false
-  fastify.decorate('startDraining', () => { draining = true })
-  fastify.decorate('isDraining', () => draining)
-  // A callback hook, not async: it runs on every response.
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (draining) reply.header('connection', 'close')
-    done(null, payload)
+  fastify.decorate('startDraining', () => {
+    if (draining) return
+    draining = true
+    // A listener added only once draining starts, ahead of Fastify's: an `onSend` hook would run on
+    // every response of the worker's life for the last few seconds of it.
+    fastify.server.prependListener('request', closeAfterResponse)
   })
+  fastify.decorate('isDraining', () => draining)
 }, { name: 'graceful-shutdown' })
