@@ -9,7 +9,7 @@ export interface Plan {
   health: { connections: number, warmupSec: number, measureSec: number, rounds: number }
   bcrypt: { seconds: number, singleProcess: boolean }
   login: { users: number, connections: number, warmupLogins: number, measureSec: number }
-  ask: { users: number, connections: number, measureSec: number, timeoutSec: number }
+  ask: { users: number, connections: number, warmupSec: number, measureSec: number, timeoutSec: number }
   ingest: { targetBytes: number, probeConnections: number, probeRate: number, idleProbeSec: number, uploads: number }
   /** Pause before RSS readings, so a just-finished phase's garbage is not counted. */
   settleSec: number
@@ -58,7 +58,7 @@ export function quickPlan (): Plan {
     health: { connections: 100, warmupSec: 0.5, measureSec: 2, rounds: 1 },
     bcrypt: { seconds: 3, singleProcess: false },
     login: { users: 8, connections: 12, warmupLogins: 4, measureSec: 7 },
-    ask: { users: 8, connections: 200, measureSec: 6, timeoutSec: 30 },
+    ask: { users: 8, connections: 200, warmupSec: 1, measureSec: 6, timeoutSec: 30 },
     ingest: { targetBytes: 2_000_000, probeConnections: 10, probeRate: 200, idleProbeSec: 2, uploads: 1 },
     settleSec: 1,
     // No wait: --quick reports the RSS right after boot as the idle one, marked as not settled.
@@ -73,7 +73,7 @@ export function fullPlan (): Plan {
     health: { connections: 100, warmupSec: 3, measureSec: 8, rounds: 5 },
     bcrypt: { seconds: 4, singleProcess: true },
     login: { users: 16, connections: 16, warmupLogins: 8, measureSec: 30 },
-    ask: { users: 20, connections: 200, measureSec: 30, timeoutSec: 30 },
+    ask: { users: 20, connections: 200, warmupSec: 5, measureSec: 30, timeoutSec: 30 },
     ingest: { targetBytes: 10_000_000, probeConnections: 10, probeRate: 200, idleProbeSec: 3, uploads: 2 },
     settleSec: 3,
     idleSettleMaxSec: 45

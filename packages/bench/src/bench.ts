@@ -56,7 +56,9 @@ export const METHOD = {
     'in flight, at the stack\'s cost (what the machine can do); naive ceiling = workers x one process alone. Logins: correct passwords of ' +
     'users signed up through the API, round-robin.',
   ask: 'POST /ask {question, language} with Bearer tokens of users who uploaded a small real-text PDF; answer cache off (QUERY_CACHE_TTL=0) ' +
-    'so every answer calls groq-mock, which answers after L ms; the answers\' background speech is left on (as in production).',
+    'so every answer calls groq-mock, which answers after L ms; the answers\' background speech is left on (as in production). Warm-up: one ' +
+    'question per user, then a run of the measured shape (same connections and questions) for a few seconds, so the workers\' pools ' +
+    '(PostgreSQL, LLM connections) are at their working size; the measured run opens new connections and sends its first requests at once.',
   ingest: 'A pdfkit text-only PDF uploaded (POST /upload, multipart) on one keep-alive connection after a small warm-up upload on it, ' +
     'while a fixed-rate GET /health probe runs; pdf-parse alone = new PDFParse({data}).getText() in a separate process after a ' +
     'warm-up parse of the small PDF (import excluded); ratio = median pdf-parse time / median upload time.',

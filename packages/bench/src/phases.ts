@@ -398,10 +398,10 @@ export async function askPhase (ctx: Context): Promise<AskResult> {
     })))
     // Interleave users so consecutive requests belong to different users.
     const interleaved = ASK_QUESTIONS.flatMap((_, q) => users.map((_, u) => variants[u * ASK_QUESTIONS.length + q]!))
-    await quiesce(ctx, 'ask warm-up')
-    ctx.mock.resetStats()
-    ctx.log(`ask: ${measureSec} s at ${connections} connections, L = ${llmLatencyMs} ms`)
-    const measured = await measuredLoad({
+    // Then a warm-up at the measured concurrency, as the health phase does: the workers' connection
+    // pools (PostgreSQL, the LLM) grow to what this load keeps open, as on a server already in service.
+    // The measured run still opens its own connections and sends its first requests all at once.
+    const spec: LoadSpec = {
       url: ctx.stack.url,
       method: 'POST',
       path: '/ask',
@@ -410,7 +410,13 @@ export async function askPhase (ctx: Context): Promise<AskResult> {
       timeoutSec,
       headers: { 'content-type': 'application/json' },
       variants: interleaved
-    }, await apiWorkerPids(ctx), ctx.postgresPids === undefined ? {} : { postgres: ctx.postgresPids })
+    }
+    ctx.log(`ask: warm-up ${plan.ask.warmupSec} s at ${connections} connections`)
+    await runLoad({ ...spec, durationSec: plan.ask.warmupSec })
+    await quiesce(ctx, 'ask warm-up')
+    ctx.mock.resetStats()
+    ctx.log(`ask: ${measureSec} s at ${connections} connections, L = ${llmLatencyMs} ms`)
+    const measured = await measuredLoad(spec, await apiWorkerPids(ctx), ctx.postgresPids === undefined ? {} : { postgres: ctx.postgresPids })
     const load = measured.result
     const stats = ctx.mock.stats()
     checkLoad(ctx, 'ask', load)

@@ -33,7 +33,7 @@ describe('parseCommand', () => {
     expect(o.plan).toEqual(quickPlan())
     const p = o.plan
     const loadSeconds = p.health.rounds * 2 * (p.health.warmupSec + p.health.measureSec) + 2 * p.bcrypt.seconds +
-      p.login.measureSec + p.ask.measureSec + p.ingest.idleProbeSec
+      p.login.measureSec + p.ask.warmupSec + p.ask.measureSec + p.ingest.idleProbeSec
     expect(loadSeconds).toBeLessThan(30)
   })
 
