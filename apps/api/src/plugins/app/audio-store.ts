@@ -79,11 +79,12 @@ export class AudioStore {
   /** Metadata only: HEAD polls and conditional requests never load the bytes. */
   async meta (filename: string): Promise<AudioMeta | undefined> {
     if (!isAudioFilename(filename)) return undefined
-    const { rows } = await this.pool.query<MetaRow>(
-      `SELECT filename, content_type, byte_size, etag, created_at FROM audio_files
+    const { rows } = await this.pool.query<MetaRow>({
+      name: 'audio-meta',
+      text: `SELECT filename, content_type, byte_size, etag, created_at FROM audio_files
        WHERE filename = $1 AND created_at > now() - $2 * interval '1 hour'`,
-      [filename, this.ttlHours]
-    )
+      values: [filename, this.ttlHours]
+    })
     return rows[0] === undefined ? undefined : toMeta(rows[0])
   }
 

@@ -153,10 +153,13 @@ export class DocumentsRepository {
 
   /** The user's document ids and names with their version, in one query (retrieval and the answer cache). */
   async snapshot (userId: string): Promise<DocumentsSnapshot> {
-    const { rows } = await this.pool.query<{ version: string, refs: DocumentRef[] }>(
-      `SELECT coalesce((SELECT version FROM user_document_versions WHERE user_id = $1), 0)::text AS version,
+    const { rows } = await this.pool.query<{ version: string, refs: DocumentRef[] }>({
+      name: 'documents-snapshot',
+      text: `SELECT coalesce((SELECT version FROM user_document_versions WHERE user_id = $1), 0)::text AS version,
          coalesce((SELECT json_agg(json_build_object('id', d.id, 'name', d.name) ORDER BY d.uploaded_at, d.id)
-                   FROM documents d WHERE d.user_id = $1 AND d.status = 'ready'), '[]'::json) AS refs`, [userId])
+                   FROM documents d WHERE d.user_id = $1 AND d.status = 'ready'), '[]'::json) AS refs`,
+      values: [userId]
+    })
     const row = rows[0]!
     return { refs: row.refs, version: row.version }
   }

@@ -107,8 +107,11 @@ export class PostgresKvStore implements KvStore {
   // Reads and writes made in one turn of the event loop (one /ask reads its conversation and cached
   // answer, then writes both; concurrent requests do the same) share one statement each.
   readonly #gets = new TickBatcher<string, string | null>(async (keys) => {
-    const { rows } = await this.pool.query<{ key: string, value: string }>(
-      'SELECT key, value FROM kv_store WHERE key = ANY($1::text[]) AND expires_at > clock_timestamp()', [[...new Set(keys)]])
+    const { rows } = await this.pool.query<{ key: string, value: string }>({
+      name: 'kv-get',
+      text: 'SELECT key, value FROM kv_store WHERE key = ANY($1::text[]) AND expires_at > clock_timestamp()',
+      values: [[...new Set(keys)]]
+    })
     const values = new Map(rows.map((r) => [r.key, r.value]))
     return keys.map((key) => values.get(key) ?? null)
   })
@@ -118,18 +121,20 @@ export class PostgresKvStore implements KvStore {
     // batches of two workers touching the same keys cannot deadlock.
     const last = new Map(writes.map((w) => [w.key, w]))
     const rows = [...last.values()].sort((a, b) => compareKeys(a.key, b.key))
-    await this.pool.query(
-      `INSERT INTO kv_store (key, value, expires_at)
+    await this.pool.query({
+      name: 'kv-set',
+      text: `INSERT INTO kv_store (key, value, expires_at)
        SELECT k, v, clock_timestamp() + t * interval '1 millisecond'
        FROM unnest($1::text[], $2::text[], $3::float8[]) WITH ORDINALITY AS u(k, v, t, n) ORDER BY n
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => Math.max(1, Math.round(r.ttlMs)))])
+      values: [rows.map((r) => r.key), rows.map((r) => r.value), rows.map((r) => Math.max(1, Math.round(r.ttlMs)))]
+    })
     return writes.map(() => undefined)
   })
 
   // Quota counters of one turn: one statement (the upsert's row locks keep concurrent workers exact).
   readonly #counters = counterBatcher(async (keys, adds, windowsMs) => {
-    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>(PG_ADD_SQL, [keys, adds, windowsMs])
+    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>({ name: 'kv-add', text: PG_ADD_SQL, values: [keys, adds, windowsMs] })
     return rows.map((r) => ({ key: r.key, count: r.count, ttlMs: r.ttl }))
   })
 

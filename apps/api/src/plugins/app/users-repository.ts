@@ -48,12 +48,12 @@ export class UsersRepository {
   constructor (private readonly pool: pg.Pool) {}
 
   async findByEmail (email: string): Promise<UserRow | undefined> {
-    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [email])
+    const { rows } = await this.pool.query<UserRow>({ name: 'user-by-email', text: `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, values: [email] })
     return rows[0]
   }
 
   async findById (id: string): Promise<UserRow | undefined> {
-    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
+    const { rows } = await this.pool.query<UserRow>({ name: 'user-by-id', text: `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, values: [id] })
     return rows[0]
   }
 
@@ -135,10 +135,12 @@ export class UsersRepository {
   })
 
   async #insertEvents (events: UsageEvent[]): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO usage_events (user_id, event_type, metadata)
+    await this.pool.query({
+      name: 'usage-events-insert',
+      text: `INSERT INTO usage_events (user_id, event_type, metadata)
        SELECT u, t, m::jsonb FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS e(u, t, m, n) ORDER BY n`,
-      [events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.metadata)])
+      values: [events.map((e) => e.userId), events.map((e) => e.type), events.map((e) => e.metadata)]
+    })
   }
 }
 

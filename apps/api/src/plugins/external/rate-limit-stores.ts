@@ -60,7 +60,7 @@ export class PostgresRateLimitStore {
   // Every limited request counts here: the increments of one event-loop turn (all windows of all
   // requests) are one statement. The upsert's row locks keep concurrent workers exact.
   readonly #counters = counterBatcher(async (keys, adds, windowsMs) => {
-    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>(ADD_SQL, [keys, adds, windowsMs])
+    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>({ name: 'rate-limit-add', text: ADD_SQL, values: [keys, adds, windowsMs] })
     return rows.map((r) => ({ key: r.key, count: r.count, ttlMs: r.ttl }))
   })
 
