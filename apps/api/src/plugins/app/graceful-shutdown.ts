@@ -24,8 +24,8 @@ export default fp(async (fastify) => {
   fastify.decorate('startDraining', () => {
     if (draining) return
     draining = true
-    // A listener added only once draining starts, ahead of Fastify's: an `onSend` hook would run on
-    // every response of the worker's life for the last few seconds of it.
+    // Added only now, ahead of Fastify's listener: an `onSend` hook would run on every response of the
+    // worker's life for a header that only its last seconds need.
     fastify.server.prependListener('request', closeAfterResponse)
   })
   fastify.decorate('isDraining', () => draining)
