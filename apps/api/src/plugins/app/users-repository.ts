@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { TickBatcher } from '../../lib/tick-batcher.js'
+import { isMissingUserError } from '../external/postgres.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,10 +39,6 @@ interface UsageEvent {
   type: UsageEventType
   /** JSON text. */
   metadata: string
-}
-
-function isForeignKeyViolation (err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === '23503'
 }
 
 export class UsersRepository {
@@ -124,11 +121,11 @@ export class UsersRepository {
     try {
       await this.#insertEvents(events)
     } catch (err) {
-      if (!isForeignKeyViolation(err)) throw err
+      if (!isMissingUserError(err)) throw err
       // A user deleted meanwhile fails the whole statement: the others' events go in one by one, and
       // the deleted user's (nothing is left to count it for) is dropped.
       await Promise.all(events.map(async (e) => {
-        await this.#insertEvents([e]).catch((one: unknown) => { if (!isForeignKeyViolation(one)) throw one })
+        await this.#insertEvents([e]).catch((one: unknown) => { if (!isMissingUserError(one)) throw one })
       }))
     }
     return events.map(() => undefined)
