@@ -47,6 +47,9 @@ const EnvSchema = Type.Object({
   CHUNK_OVERLAP_WORDS: Type.Integer({ default: 200, minimum: 0 }),
   PDF_EXTRACT_THREADS: Type.Integer({ default: 0, minimum: 0 }),
   PDF_EXTRACT_TIMEOUT_MS: Type.Integer({ default: 120_000, minimum: 1000 }),
+  PDF_MAX_DECODED_MB: Type.Integer({ default: 128, minimum: 1 }),
+  PDF_EXTRACT_HEAP_MB: Type.Integer({ default: 128, minimum: 64 }),
+  PDF_MAX_PAGES: Type.Integer({ default: 10_000, minimum: 1 }),
   QUERY_LIMIT_PER_DAY: Type.Integer({ default: 50, minimum: 0 }),
   QUERY_CACHE_TTL: Type.Integer({ default: 3600, minimum: 0 }),
   ASK_TOP_K: Type.Integer({ default: 5, minimum: 1, maximum: 50 }),
@@ -106,6 +109,12 @@ export interface DocumentsConfig {
   /** PDF extraction threads per worker process; 0 means half the CPUs. */
   extractThreads: number
   extractTimeoutMs: number
+  /** What one document's streams may decode to, all together: the decompression-bomb bound. */
+  maxDecodedBytes: number
+  /** V8 heap of each extraction thread, in MB (exceeding it ends the extraction, not the process). */
+  extractHeapMb: number
+  /** Longer documents are refused before their pages are read. */
+  maxPages: number
 }
 
 export interface AskConfig {
@@ -218,7 +227,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       chunkSizeWords: raw.CHUNK_SIZE_WORDS,
       chunkOverlapWords: raw.CHUNK_OVERLAP_WORDS,
       extractThreads: raw.PDF_EXTRACT_THREADS,
-      extractTimeoutMs: raw.PDF_EXTRACT_TIMEOUT_MS
+      extractTimeoutMs: raw.PDF_EXTRACT_TIMEOUT_MS,
+      maxDecodedBytes: raw.PDF_MAX_DECODED_MB * 1024 * 1024,
+      extractHeapMb: raw.PDF_EXTRACT_HEAP_MB,
+      maxPages: raw.PDF_MAX_PAGES
     },
     ask: {
       queryLimitPerDay: raw.QUERY_LIMIT_PER_DAY,

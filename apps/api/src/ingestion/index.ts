@@ -24,12 +24,6 @@ export {
 } from './pdf-extractor.js'
 export type { ExtractedPage, ExtractedPdf, ExtractPdfOptions, PdfInfo } from './pdf-text.js'
 export {
-  DEFAULT_INFLATION_LIMITS,
-  assertPdfInflationWithinLimits,
-  type InflationLimits,
-  type InflationReport
-} from './pdf-inflation-guard.js'
-export {
   DEFAULT_CHUNK_OVERLAP,
   DEFAULT_CHUNK_SIZE,
   chunkPages,

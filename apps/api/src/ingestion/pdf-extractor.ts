@@ -13,16 +13,22 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { MessageChannel, type TransferListItem } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { PdfExtractionError, isPdfErrorCode, toPdfExtractionError } from './errors.js'
-import type { PdfExtractOutcome, PdfExtractTask, PdfWorkerOptions } from './pdf-extract.worker.js'
-import type { ExtractedPdf } from './pdf-text.js'
+import type { PagesMessage, PdfExtractOutcome, PdfExtractTask, PdfWorkerOptions } from './pdf-extract.worker.js'
+import type { ExtractedPage, ExtractedPdf } from './pdf-text.js'
 
 export interface ExtractCallOptions {
   /** Abort the extraction (e.g. the client went away): rejects with `PDF_ABORTED`. */
   signal?: AbortSignal
   /** Override the extractor's `timeoutMs` for this call (pool only). */
   timeoutMs?: number
+  /**
+   * Receives the pages in order, in batches, while the document is still being read; the result's
+   * `pages` is then empty. Called on this thread's event loop; it must not throw.
+   */
+  onPages?: (pages: ExtractedPage[]) => void
 }
 
 /** Common interface of the pooled and the in-process extractor. */
@@ -53,7 +59,7 @@ export interface PdfExtractorOptions extends PdfWorkerOptions {
    * (that is the only way to stop pdf.js) and the call rejects with `PDF_TIMEOUT`.
    */
   timeoutMs?: number
-  /** V8 heap limit of each worker, in MB (default 1024). Exceeding it rejects with `PDF_TOO_COMPLEX`. */
+  /** V8 heap limit of each worker, in MB (default 128). Exceeding it rejects with `PDF_TOO_COMPLEX`. */
   maxOldGenerationSizeMb?: number
   /**
    * Called when a worker thread dies outside of a task (e.g. out of memory while starting).
@@ -119,7 +125,7 @@ export class PdfExtractor implements PdfTextExtractor {
       minThreads: Math.min(options.minThreads ?? 0, maxThreads),
       maxThreads,
       idleTimeout: options.idleTimeout ?? 30_000,
-      resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 1024 }
+      resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb ?? 128 }
     })
     const onWorkerError = options.onWorkerError ??
       ((err: unknown) => process.emitWarning(`PDF extraction worker failed: ${err instanceof Error ? err.message : String(err)}`))
@@ -129,7 +135,7 @@ export class PdfExtractor implements PdfTextExtractor {
     this.#transferOwnership = options.transferOwnership ?? false
     this.#workerOptions = {}
     if (options.maxPages !== undefined) this.#workerOptions.maxPages = options.maxPages
-    if (options.inflationLimits !== undefined) this.#workerOptions.inflationLimits = options.inflationLimits
+    if (options.maxDecodedBytes !== undefined) this.#workerOptions.maxDecodedBytes = options.maxDecodedBytes
     if (options.includeInfo !== undefined) this.#workerOptions.includeInfo = options.includeInfo
   }
 
@@ -147,7 +153,7 @@ export class PdfExtractor implements PdfTextExtractor {
    * Extract the text of a PDF in a worker thread.
    * Rejects with `PdfExtractionError` (see `PdfErrorCode`).
    */
-  async extract (data: Uint8Array, { signal, timeoutMs = this.#timeoutMs }: ExtractCallOptions = {}): Promise<ExtractedPdf> {
+  async extract (data: Uint8Array, { signal, timeoutMs = this.#timeoutMs, onPages }: ExtractCallOptions = {}): Promise<ExtractedPdf> {
     if (this.#closed) throw new PdfExtractionError('PDF_EXTRACTOR_CLOSED', 'The PDF extractor is closed')
     if (signal?.aborted) throw new PdfExtractionError('PDF_ABORTED', 'PDF extraction was aborted', { cause: signal.reason })
     if (this.#inFlight >= this.#capacity) {
@@ -158,19 +164,32 @@ export class PdfExtractor implements PdfTextExtractor {
     const timeout = new AbortController()
     const timer = setTimeout(() => timeout.abort(), timeoutMs)
     const runSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal
+    const pages = onPages === undefined ? undefined : new MessageChannel()
+    // Resolves once every batch has been delivered: the port and Piscina's result travel separately.
+    const delivered = new Promise<void>((resolve) => {
+      pages?.port1.on('message', (message: PagesMessage) => { if (message === 'end') resolve(); else onPages!(message) })
+      pages?.port1.once('close', () => resolve())
+    })
     this.#inFlight++
     try {
-      const outcome = await this.#pool.run(
-        { data: bytes, options: this.#workerOptions },
-        { transferList: [bytes.buffer as ArrayBuffer], signal: runSignal }
-      )
-      if (outcome.ok) return outcome.result
+      const task: PdfExtractTask = { data: bytes, options: this.#workerOptions }
+      const transferList: TransferListItem[] = [bytes.buffer as ArrayBuffer]
+      if (pages !== undefined) {
+        task.pagesPort = pages.port2
+        transferList.push(pages.port2)
+      }
+      const outcome = await this.#pool.run(task, { transferList, signal: runSignal })
+      if (outcome.ok) {
+        if (pages !== undefined) await delivered
+        return outcome.result
+      }
       const code = isPdfErrorCode(outcome.error.code) ? outcome.error.code : 'PDF_EXTRACT_FAILED'
       throw new PdfExtractionError(code, outcome.error.message)
     } catch (err) {
       throw this.#mapPoolError(err, timeout.signal, signal, timeoutMs)
     } finally {
       clearTimeout(timer)
+      pages?.port1.close()
       this.#inFlight--
     }
   }
@@ -218,10 +237,10 @@ export class InProcessPdfExtractor implements PdfTextExtractor {
     this.#options = { ...options }
   }
 
-  async extract (data: Uint8Array, { signal }: ExtractCallOptions = {}): Promise<ExtractedPdf> {
+  async extract (data: Uint8Array, { signal, onPages }: ExtractCallOptions = {}): Promise<ExtractedPdf> {
     if (this.#closed) throw new PdfExtractionError('PDF_EXTRACTOR_CLOSED', 'The PDF extractor is closed')
     const { extractPdfText } = await import('./pdf-text.js')
-    return await extractPdfText(data, { ...this.#options, ...(signal ? { signal } : {}) })
+    return await extractPdfText(data, { ...this.#options, ...(signal ? { signal } : {}), ...(onPages ? { onPages } : {}) })
   }
 
   async close (): Promise<void> {

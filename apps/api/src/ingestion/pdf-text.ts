@@ -18,14 +18,16 @@ import { dirname, join } from 'node:path'
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import { PDFParse } from 'pdf-parse'
 import { PdfExtractionError, toPdfExtractionError } from './errors.js'
-import {
-  assertPdfInflationWithinLimits,
-  DEFAULT_INFLATION_LIMITS,
-  type InflationLimits
-} from './pdf-inflation-guard.js'
+import { DecodeBudget, installDecodeBudget, withDecodeBudget } from './pdfjs-decode-budget.js'
+
+// pdf.js' worker module (loaded here, bounded) brings its own copy of core-js.
+await installDecodeBudget()
 
 /** Builtins that pdf.js' bundled core-js had replaced in this realm and that we restored. */
 export const restoredBuiltins: readonly string[] = restoreNativeBuiltins()
+
+/** Bytes one document's streams may decode to, all streams together (see pdfjs-decode-budget.ts). */
+export const DEFAULT_MAX_DECODED_BYTES = 128 * 1024 * 1024
 
 export interface ExtractedPage {
   /** 1-based page number. */
@@ -49,6 +51,8 @@ export interface ExtractedPdf {
   /** One entry per page, in order, including pages without text (`text === ''`). */
   pages: ExtractedPage[]
   pageCount: number
+  /** Bytes the document's filtered streams decoded to (what `maxDecodedBytes` bounds). */
+  decodedBytes: number
   info?: PdfInfo
 }
 
@@ -57,8 +61,12 @@ export interface ExtractPdfOptions {
   signal?: AbortSignal
   /** Refuse documents with more pages than this (`PDF_TOO_COMPLEX`). Default: no limit. */
   maxPages?: number
-  /** Decompression-bomb limits, or `false` to skip the pre-scan. Default: `DEFAULT_INFLATION_LIMITS`. */
-  inflationLimits?: InflationLimits | false
+  /**
+   * Bytes the document's filtered streams may decode to, counted as pdf.js decodes them (every
+   * decoder, every stream, repeats included); beyond it the extraction fails with `PDF_TOO_COMPLEX`.
+   * Default `DEFAULT_MAX_DECODED_BYTES`.
+   */
+  maxDecodedBytes?: number
   /**
    * `true` if the caller hands over ownership of `data`: pdf.js then transfers (detaches)
    * its ArrayBuffer instead of us copying it first. Default `false`: the caller's bytes are
@@ -69,7 +77,15 @@ export interface ExtractPdfOptions {
   allowEmpty?: boolean
   /** Collect the document info dictionary (title, author, ...). Default `true`. */
   includeInfo?: boolean
+  /**
+   * Receives the pages in order, in batches, as they are extracted (the caller can store them while
+   * the rest is read); the result's `pages` is then empty. A failure after some batches still throws.
+   */
+  onPages?: (pages: ExtractedPage[]) => void
 }
+
+/** Pages per `onPages` batch: about 50 ms of extraction, so the consumer works alongside it. */
+const PAGES_PER_BATCH = 16
 
 interface PdfjsAssets {
   cMapUrl?: string
@@ -148,10 +164,14 @@ function throwIfAborted (signal: AbortSignal | undefined): void {
  * resources (`destroy()`), also on failure.
  */
 export async function extractPdfText (data: Uint8Array, options: ExtractPdfOptions = {}): Promise<ExtractedPdf> {
-  const { signal, maxPages, inflationLimits = DEFAULT_INFLATION_LIMITS, includeInfo = true } = options
-  throwIfAborted(signal)
+  throwIfAborted(options.signal)
   if (data.byteLength === 0) throw new PdfExtractionError('PDF_CORRUPT', 'The PDF file is empty')
-  if (inflationLimits !== false) assertPdfInflationWithinLimits(data, inflationLimits)
+  const budget = new DecodeBudget(options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES)
+  return await withDecodeBudget(budget, async () => await extractWithinBudget(data, options, budget))
+}
+
+async function extractWithinBudget (data: Uint8Array, options: ExtractPdfOptions, budget: DecodeBudget): Promise<ExtractedPdf> {
+  const { signal, maxPages, includeInfo = true } = options
 
   // pdf.js detaches the ArrayBuffer of a whole-buffer Uint8Array (it transfers it to its
   // "fake worker"), and pdf-parse copies Node Buffers anyway: give pdf.js its own plain copy
@@ -171,13 +191,22 @@ export async function extractPdfText (data: Uint8Array, options: ExtractPdfOptio
     // Page 1 first: loads the document (password / structure errors surface here) and
     // tells us the page count. Then one page at a time so we can honour `signal`.
     const first = await parser.getText({ partial: [1] })
+    budget.assertWithin()
     const pageCount = first.total
     if (maxPages !== undefined && pageCount > maxPages) {
       throw new PdfExtractionError('PDF_TOO_COMPLEX', `The PDF has ${pageCount} pages (limit ${maxPages})`)
     }
-    const pages: ExtractedPage[] = []
+    let pages: ExtractedPage[] = []
+    let anyText = false
+    const { onPages } = options
     const push = (num: number, text: string): void => {
-      pages.push({ page: num, text: sanitizeExtractedText(text) })
+      const page = { page: num, text: sanitizeExtractedText(text) }
+      anyText ||= page.text.trim().length > 0
+      pages.push(page)
+      if (onPages !== undefined && pages.length >= PAGES_PER_BATCH) {
+        onPages(pages)
+        pages = []
+      }
     }
     for (const p of first.pages) push(p.num, p.text)
     for (let n = 2; n <= pageCount; n++) {
@@ -186,11 +215,16 @@ export async function extractPdfText (data: Uint8Array, options: ExtractPdfOptio
       await nextMacrotask()
       throwIfAborted(signal)
       const result = await parser.getText({ partial: [n] })
+      budget.assertWithin()
       for (const p of result.pages) push(p.num, p.text)
     }
     throwIfAborted(signal)
+    if (onPages !== undefined && pages.length > 0) {
+      onPages(pages)
+      pages = []
+    }
 
-    if (!options.allowEmpty && !pages.some((p) => p.text.trim().length > 0)) {
+    if (!options.allowEmpty && !anyText) {
       throw new PdfExtractionError(
         'PDF_NO_TEXT',
         pageCount === 0
@@ -199,7 +233,7 @@ export async function extractPdfText (data: Uint8Array, options: ExtractPdfOptio
       )
     }
 
-    const extracted: ExtractedPdf = { pages, pageCount }
+    const extracted: ExtractedPdf = { pages, pageCount, decodedBytes: budget.usedBytes }
     if (includeInfo) {
       try {
         const info = toInfo((await parser.getInfo()).info)
@@ -210,6 +244,8 @@ export async function extractPdfText (data: Uint8Array, options: ExtractPdfOptio
     }
     return extracted
   } catch (err) {
+    // A decoder error that pdf.js re-wrapped (or that made it fail elsewhere) is still the budget's.
+    budget.assertWithin()
     throw toPdfExtractionError(err)
   } finally {
     await parser.destroy().catch(() => {})

@@ -57,6 +57,7 @@ describe('PdfExtractor (worker pool)', () => {
         { page: 2, text: 'Page two text' },
         { page: 3, text: 'Page three text' }
       ],
+      decodedBytes: expect.any(Number),
       info: expect.objectContaining({ title: 'Pooled' })
     })
     expect(extractor.stats.threads).toBeGreaterThanOrEqual(1)

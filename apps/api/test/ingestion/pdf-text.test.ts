@@ -1,14 +1,13 @@
-import { deflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { PdfExtractionError, toPdfExtractionError } from '../../src/ingestion/errors.js'
-import { assertPdfInflationWithinLimits, parseFilters } from '../../src/ingestion/pdf-inflation-guard.js'
-import { extractPdfText, sanitizeExtractedText } from '../../src/ingestion/pdf-text.js'
+import { chargedWorkerSource } from '../../src/ingestion/pdfjs-decode-budget.js'
+import { DEFAULT_MAX_DECODED_BYTES, extractPdfText, sanitizeExtractedText } from '../../src/ingestion/pdf-text.js'
+import { hostilePdfs } from '../helpers/hostile-pdfs.js'
 import {
   makeCorruptPdf,
   makeEncryptedPdf,
   makeLargePdf,
   makePdf,
-  makePdfBomb,
   makeRawTextPdf,
   renderPdf,
   makeTextlessPdf,
@@ -172,58 +171,44 @@ describe('extractPdfText (in-process)', () => {
     })
   })
 
-  describe('decompression bombs', () => {
-    it('refuses a Flate bomb before pdf.js inflates it', async () => {
-      const bomb = makePdfBomb({ inflatedBytes: 512 * 1024 * 1024 })
-      expect(bomb.length).toBeLessThan(1024 * 1024) // ~520 KB
-      const rssBefore = process.memoryUsage().rss
-      const started = performance.now()
-      const err = await extractionError(bomb)
-      const elapsed = performance.now() - started
-      expect(err.code).toBe('PDF_TOO_COMPLEX')
-      expect(elapsed).toBeLessThan(5000)
-      // the guard stops at 64 MiB per stream instead of pdf.js allocating ~1 GB
-      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 * 1024 * 1024)
+  describe('decode budget (decompression bombs, however they are built)', () => {
+    const MiB = 1024 * 1024
+    // Built once: each file decodes to 1 GiB, eight times the default budget.
+    const bombs = hostilePdfs(1024 * MiB)
+    const tame = new Map(hostilePdfs(8 * MiB).map((pdf) => [pdf.name, pdf]))
+
+    it.each(bombs.map((pdf) => [pdf.name, pdf] as const))('%s: refused with PDF_TOO_COMPLEX once the budget is spent', async (_name, pdf) => {
+      const err = await extractionError(pdf.data, { includeInfo: false })
+      expect(err.code, pdf.trick).toBe('PDF_TOO_COMPLEX')
+      expect(err.message).toBe(`The PDF is too large to process: its streams decode to more than ${DEFAULT_MAX_DECODED_BYTES} bytes`)
     })
 
-    it('counts chained Flate filters', () => {
-      const inner = deflateSync(Buffer.alloc(8 * 1024 * 1024, 0x20))
-      const outer = deflateSync(inner)
-      const pdf = Buffer.concat([
-        Buffer.from(`%PDF-1.7\n4 0 obj\n<< /Filter [/FlateDecode /Fl] /Length ${outer.length} >>\nstream\n`),
-        outer,
-        Buffer.from('\nendstream\nendobj\n')
-      ])
-      expect(assertPdfInflationWithinLimits(pdf).totalInflatedBytes).toBe(8 * 1024 * 1024)
-      expect(() => assertPdfInflationWithinLimits(pdf, { maxStreamBytes: 1024 * 1024, maxTotalBytes: 1e9 }))
-        .toThrow(expect.objectContaining({ code: 'PDF_TOO_COMPLEX' }))
+    it.each([...tame.values()].map((pdf) => [pdf.name, pdf] as const))('%s: the same file within the budget is extracted, and its decoded bytes counted', async (_name, pdf) => {
+      const result = await extractPdfText(pdf.data, { includeInfo: false })
+      expect(result.pages[0]!.text, pdf.trick).toContain('boom')
+      expect(result.decodedBytes).toBeGreaterThanOrEqual(8 * MiB)
+      expect(result.decodedBytes).toBeLessThanOrEqual(DEFAULT_MAX_DECODED_BYTES)
     })
 
-    it('enforces the total across streams', async () => {
-      const pdf = await makePdf({ pages: ['one', 'two', 'three'] })
-      const report = assertPdfInflationWithinLimits(pdf)
-      expect(report.inflated).toBeGreaterThanOrEqual(3)
-      expect(() => assertPdfInflationWithinLimits(pdf, { maxStreamBytes: 1e9, maxTotalBytes: report.totalInflatedBytes - 1 }))
-        .toThrow(/together inflate/)
+    it('takes its limit from maxDecodedBytes, counting every stream and every repeat', async () => {
+      const repeated = tame.get('repeated-form')!.data
+      const { decodedBytes } = await extractPdfText(repeated, { includeInfo: false })
+      expect((await extractionError(repeated, { maxDecodedBytes: decodedBytes - 1 })).code).toBe('PDF_TOO_COMPLEX')
+      expect((await extractPdfText(repeated, { maxDecodedBytes: decodedBytes })).decodedBytes).toBe(decodedBytes)
     })
 
-    it('skips image streams and parses filter arrays', () => {
-      expect(parseFilters('<< /Filter /FlateDecode /Length 5 >>')).toEqual(['FlateDecode'])
-      expect(parseFilters('<< /Filter [ /ASCII85Decode /FlateDecode ] >>')).toEqual(['ASCII85Decode', 'FlateDecode'])
-      expect(parseFilters('<< /Length 3 >>')).toEqual([])
-      const img = deflateSync(Buffer.alloc(100 * 1024 * 1024))
-      const pdf = Buffer.concat([
-        Buffer.from(`%PDF-1.7\n5 0 obj\n<< /Type /XObject /Subtype /Image /Filter /FlateDecode /Length ${img.length} >>\nstream\r\n`),
-        img,
-        Buffer.from('\r\nendstream\nendobj\n')
-      ])
-      expect(assertPdfInflationWithinLimits(pdf)).toMatchObject({ streams: 1, inflated: 0 })
+    it('gives each document its own budget, also when extractions overlap in one thread', async () => {
+      const pdf = tame.get('flate-content')!.data
+      const results = await Promise.all([1, 2, 3].map(async () => await extractPdfText(pdf, { includeInfo: false, maxDecodedBytes: 12 * MiB })))
+      expect(results.map((r) => r.pages[0]!.text)).toEqual(['boom', 'boom', 'boom'])
     })
 
-    it('a moderate bomb is extracted when within limits (pdf.js inflates it fully)', async () => {
-      const bomb = makePdfBomb({ inflatedBytes: 16 * 1024 * 1024 })
-      const result = await extractPdfText(bomb)
-      expect(result.pages).toEqual([{ page: 1, text: 'boom' }])
+    it('an uncompressed document decodes nothing', async () => {
+      expect((await extractPdfText(makeRawTextPdf('BT /F1 12 Tf 72 720 Td (plain) Tj ET'))).decodedBytes).toBe(0)
+    })
+
+    it('fails loudly if pdf.js no longer has the allocation it charges', () => {
+      expect(() => chargedWorkerSource(Buffer.from('class DecodeStream { ensureBuffer() {} }'))).toThrow(/pdfjs-dist changed/)
     })
   })
 
