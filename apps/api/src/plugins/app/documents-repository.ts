@@ -65,6 +65,14 @@ export interface NewDocument {
   maxDocuments: number
 }
 
+/** A document before its text is known (see `DocumentsRepository.open`). */
+export type NewDocumentHeader = Omit<NewDocument, 'pages' | 'chunks'>
+
+export type OpenResult =
+  | { ok: true, writer: DocumentWriter }
+  | { ok: false, reason: 'limit', current: number }
+  | { ok: false, reason: 'user_gone' }
+
 export type SaveResult =
   | { ok: true, documentId: string, replaced: boolean }
   | { ok: false, reason: 'limit', current: number }
@@ -123,6 +131,51 @@ function escapeLike (text: string): string {
 }
 
 /** Every query is scoped by user_id: no method can reach another user's documents. */
+/** The open transaction of one document being stored; see `DocumentsRepository.open`. */
+export class DocumentWriter {
+  #chunks = 0
+  #done = false
+
+  constructor (
+    private readonly client: pg.PoolClient,
+    readonly documentId: string,
+    private readonly replaced: boolean
+  ) {}
+
+  /** Inserts chunks (their `index` runs on across calls), in multi-row statements. */
+  async append (chunks: readonly TextChunk[]): Promise<void> {
+    for (let start = 0; start < chunks.length; start += CHUNK_BATCH) {
+      const batch = chunks.slice(start, start + CHUNK_BATCH)
+      await this.client.query(
+        `INSERT INTO document_chunks (document_id, chunk_index, page, page_end, content)
+         SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::text[])`,
+        [this.documentId, batch.map((c) => c.index), batch.map((c) => c.page), batch.map((c) => c.pageEnd), batch.map((c) => c.text)])
+      this.#chunks += batch.length
+    }
+  }
+
+  /** Sets the page and chunk counts and makes the document visible. */
+  async commit (pages: number): Promise<{ ok: true, documentId: string, replaced: boolean }> {
+    await this.client.query('UPDATE documents SET pages = $2, chunk_count = $3 WHERE id = $1', [this.documentId, pages, this.#chunks])
+    await this.client.query('COMMIT')
+    this.#release()
+    return { ok: true, documentId: this.documentId, replaced: this.replaced }
+  }
+
+  /** Discards everything written. Idempotent, never throws. */
+  async rollback (): Promise<void> {
+    if (this.#done) return
+    await this.client.query('ROLLBACK').catch(() => {})
+    this.#release()
+  }
+
+  #release (): void {
+    if (this.#done) return
+    this.#done = true
+    this.client.release()
+  }
+}
+
 export class DocumentsRepository {
   constructor (private readonly pool: pg.Pool) {}
 
@@ -169,6 +222,24 @@ export class DocumentsRepository {
    * of the same name: readers see the old document or the complete new one, never a part.
    */
   async save (doc: NewDocument): Promise<SaveResult> {
+    const opened = await this.open(doc)
+    if (!opened.ok) return opened
+    const { writer } = opened
+    try {
+      await writer.append(doc.chunks)
+      return await writer.commit(doc.pages)
+    } catch (err) {
+      await writer.rollback()
+      throw err
+    }
+  }
+
+  /**
+   * Starts storing a document whose chunks are still being produced (the upload pipeline inserts each
+   * page batch while the next ones are extracted). Everything happens in one transaction that only
+   * `commit` makes visible; `rollback` leaves nothing behind. Holds one pooled connection until then.
+   */
+  async open (doc: NewDocumentHeader): Promise<OpenResult> {
     const client = await this.pool.connect()
     try {
       await client.query('BEGIN')
@@ -180,6 +251,7 @@ export class DocumentsRepository {
       const user = await client.query('SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE', [doc.userId])
       if (user.rowCount === 0) {
         await client.query('ROLLBACK')
+        client.release()
         return { ok: false, reason: 'user_gone' }
       }
       const { rows: [others] } = await client.query<{ n: number }>(
@@ -188,30 +260,23 @@ export class DocumentsRepository {
       const current = others?.n ?? 0
       if (current >= doc.maxDocuments) {
         await client.query('ROLLBACK')
+        client.release()
         return { ok: false, reason: 'limit', current }
       }
       const removed = await client.query('DELETE FROM documents WHERE user_id = $1 AND name = $2', [doc.userId, doc.name])
       await client.query(bumpVersionSql(), [doc.userId])
+      // pages and chunk_count are set by commit, in the same transaction.
       const { rows: [inserted] } = await client.query<{ id: string }>(
         `INSERT INTO documents (user_id, name, filename, bytes, pages, sha256, status, chunk_count)
-         VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7) RETURNING id`,
-        [doc.userId, doc.name, doc.filename, doc.data.length, doc.pages, doc.sha256, doc.chunks.length])
+         VALUES ($1, $2, $3, $4, 0, $5, 'ready', 0) RETURNING id`,
+        [doc.userId, doc.name, doc.filename, doc.data.length, doc.sha256])
       const documentId = inserted!.id
       await client.query('INSERT INTO document_files (document_id, data) VALUES ($1, $2)', [documentId, doc.data])
-      for (let start = 0; start < doc.chunks.length; start += CHUNK_BATCH) {
-        const batch = doc.chunks.slice(start, start + CHUNK_BATCH)
-        await client.query(
-          `INSERT INTO document_chunks (document_id, chunk_index, page, page_end, content)
-           SELECT $1, * FROM unnest($2::int[], $3::int[], $4::int[], $5::text[])`,
-          [documentId, batch.map((c) => c.index), batch.map((c) => c.page), batch.map((c) => c.pageEnd), batch.map((c) => c.text)])
-      }
-      await client.query('COMMIT')
-      return { ok: true, documentId, replaced: (removed.rowCount ?? 0) > 0 }
+      return { ok: true, writer: new DocumentWriter(client, documentId, (removed.rowCount ?? 0) > 0) }
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {})
-      throw err
-    } finally {
       client.release()
+      throw err
     }
   }
 
