@@ -153,6 +153,11 @@ const cases: HostileCase[] = [
 
   // ---- Tokens: tampered, forged, replayed, of deleted users
   { name: 'no Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents' }) },
+  { name: 'empty Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: '' } }) },
+  { name: 'blank Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: '   ' } }) },
+  { name: 'malformed JSON to /ask without a token (token checked first)', status: 401, message: 'No authorization header', request: () => ({ method: 'POST', url: '/ask', headers: JSON_CT, payload: '{"question": ' }) },
+  { name: 'wrong-typed body to change-email with a forged token', status: 401, message: 'Invalid or expired token', request: () => ({ method: 'POST', url: '/auth/change-email', headers: { authorization: `Bearer ${jwt.sign(claims(alice), 'forged-secret-of-at-least-32-characters!')}` }, payload: { new_email: 12345 } }) },
+  { name: 'XML body to PUT /voice/preferences without a token', status: 401, message: 'No authorization header', request: () => ({ method: 'PUT', url: '/voice/preferences', headers: { 'content-type': 'application/xml' }, payload: '<engine>azure</engine>' }) },
   { name: 'Authorization without a space', status: 401, message: 'Invalid authorization header format', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: `Bearer${alice.token}` } }) },
   { name: 'Authorization with two spaces', status: 401, message: 'Invalid or expired token', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: `Bearer  ${alice.token}` } }) },
   { name: 'tampered payload (user_id swapped, signature kept)', status: 401, message: 'Invalid or expired token', request: () => { const [h, , s] = alice.token.split('.'); return withToken(`${h}.${b64(claims(bob))}.${s}`) } },

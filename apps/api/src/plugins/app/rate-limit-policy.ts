@@ -97,7 +97,9 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
     if (methods.every((m) => m === 'OPTIONS')) return
     // One bucket per path, whatever the method (HEAD and GET share one), as the original counted per endpoint.
     const hook = buildHook(route.url, policy ?? { limits: opts.defaultLimits })
-    const stage = policy?.afterAuth === true ? 'preHandler' : 'onRequest'
+    // After authentication: appended behind the route's own preParsing hooks (its `authenticate`),
+    // still before the body is read.
+    const stage = policy?.afterAuth === true ? 'preParsing' : 'onRequest'
     const existing = route[stage]
     route[stage] = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook] as never
   })

@@ -109,7 +109,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // ==== end of /ask response assembly
 
   fastify.post('/ask', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       body: AskBody,
       response: {
@@ -201,7 +201,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/clear', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: MessageResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     await fastify.chatHistory.clear(request.user.id)

@@ -79,7 +79,7 @@ function splitTags (value: string | string[]): string[] {
 
 const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: ListResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -91,7 +91,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/search', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       querystring: SearchQuery,
       response: { 200: Type.Object({ success: Type.Literal(true), documents: Type.Array(DocumentRecord), count: Type.Integer() }), 401: UnauthorizedResponse }
@@ -107,12 +107,12 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/categories', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Object({ success: Type.Literal(true), categories: Type.Array(Category) }), 401: UnauthorizedResponse } }
   }, async () => ({ success: true as const, categories: await fastify.documents.categories() }))
 
   fastify.put('/:document_id/metadata', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       params: Type.Object({ document_id: Type.String({ pattern: UUID_PATTERN }) }),
       body: MetadataBody,
@@ -141,7 +141,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/clear-all', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -155,7 +155,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/:document_name', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       params: Type.Object({ document_name: Type.String() }),
       response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse }

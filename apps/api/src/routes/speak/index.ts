@@ -28,7 +28,7 @@ const SpeakResponse = Type.Object({
 /** POST /speak (contract 5.2): synchronous text-to-speech into the audio store. */
 const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/speak', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       body: SpeakBody,
       response: { 200: Type.Union([SpeakResponse, MessageResponse]), 401: UnauthorizedResponse, 503: MessageResponse }
