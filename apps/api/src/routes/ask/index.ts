@@ -15,17 +15,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { isAnsweringError, type AskResult } from '../../plugins/app/answering.js'
 import { quotaExceededBody } from '../../plugins/app/query-quota.js'
-import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { MessageResponse, Nullable, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
 import { admitQuestion } from './admission.js'
 
-const AskBody = Type.Union([
-  Type.Object({
-    question: Type.Optional(Type.String()),
-    document_name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    language: Type.Optional(Type.Union([Type.String(), Type.Null()]))
-  }),
-  Type.Null()
-])
+const AskBody = Nullable(Type.Object({
+  question: Type.Optional(Type.String()),
+  document_name: OptionalString,
+  language: OptionalString
+}))
 
 const AskMetadata = Type.Object({
   sources_used: Type.Integer(),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isInvalidInputError } from '../../plugins/external/postgres.js'
-import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { MessageResponse, Nullable, UnauthorizedResponse } from '../../schemas/common.js'
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 
@@ -62,15 +62,12 @@ const SearchQuery = Type.Object({
   tags: Type.Optional(Type.String({ maxLength: 1000 }))
 })
 
-const MetadataBody = Type.Union([
-  Type.Object({
-    category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-    /** An array, or a comma-separated string as the original accepted. */
-    tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
-    description: Type.Optional(Type.String({ maxLength: 5000 }))
-  }),
-  Type.Null()
-])
+const MetadataBody = Nullable(Type.Object({
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  /** An array, or a comma-separated string as the original accepted. */
+  tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
+  description: Type.Optional(Type.String({ maxLength: 5000 }))
+}))
 
 function splitTags (value: string | string[]): string[] {
   const list = Array.isArray(value) ? value : value.split(',')

@@ -10,7 +10,7 @@ const SpeakBody = Type.Object({
    * auto | gtts | azure | coqui, as the UI sends. This service has other engines (Groq TTS,
    * espeak-ng), so every choice means "the best available"; `engine` in the reply says which ran.
    */
-  engine: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+  engine: OptionalString
 })
 
 const SpeakResponse = Type.Object({
