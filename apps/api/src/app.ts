@@ -1,3 +1,4 @@
+import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
@@ -67,6 +68,20 @@ export function isStoreUnavailable (err: unknown): boolean {
   return (typeof code === 'string' && (STORE_DOWN_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) || STORE_DOWN_MESSAGE.test(err.message)
 }
 
+const ajvCompilers = AjvCompiler()
+
+/**
+ * Query strings and path parameters arrive as text and are coerced to their schema's types. JSON
+ * bodies carry their own types: a number, boolean or object where a string is expected is a 400,
+ * never turned into a string (a numeric email would otherwise become the account "12345").
+ */
+const buildValidator: ValidatorFactory = (externalSchemas, options) => {
+  const coercing = ajvCompilers(externalSchemas, options)
+  if (options?.mode === 'JTD') return coercing // not used here, and without type coercion anyway
+  const exact = ajvCompilers(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } })
+  return (route) => route.httpPart === 'body' ? exact(route) : coercing(route)
+}
+
 export function serverOptions (config: RunnableConfig): FastifyServerOptions {
   return {
     logger: {
@@ -84,7 +99,8 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     // Document names (up to 255 characters) are path parameters; the default cap is 100.
     routerOptions: { maxParamLength: 512 },
     frameworkErrors: (error, _request, reply) => { (reply as FastifyReply).code(error.statusCode ?? 400).send({ success: false, message: error.message }) },
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: true, useDefaults: true } }
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: true, useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator } }
   }
 }
 

@@ -189,6 +189,49 @@ describe('auth routes', () => {
       }
     })
 
+    it('an empty or blank Authorization header is no header', async () => {
+      for (const authorization of ['', ' ', '\t  ']) {
+        const res = await me({ authorization })
+        expect([res.statusCode, res.json()]).toEqual([401, { error: 'No authorization header' }])
+      }
+    })
+
+    it('every authenticated route checks the token before reading the body', async () => {
+      // Generated from the route table: the routes whose preParsing hooks include the decorator.
+      const authenticated = t.routes.filter((route) => [route.preParsing ?? []].flat().includes(t.app.authenticate as never))
+      expect(authenticated.length).toBeGreaterThanOrEqual(25)
+      const bodies: Array<{ label: string, headers: Record<string, string>, payload: string }> = [
+        { label: 'truncated JSON', headers: { 'content-type': 'application/json' }, payload: '{"question": ' },
+        { label: 'wrong types', headers: { 'content-type': 'application/json' }, payload: '{"email": 12345, "question": [1], "password": {}, "text": true}' },
+        { label: 'an unsupported content type', headers: { 'content-type': 'application/xml' }, payload: '<a>b</a>' },
+        { label: 'a raw PDF', headers: { 'content-type': 'application/pdf' }, payload: '%PDF-1.4 not multipart' },
+        { label: 'a multipart body without a boundary', headers: { 'content-type': 'multipart/form-data' }, payload: 'garbage' }
+      ]
+      for (const route of authenticated) {
+        for (const method of [route.method].flat().filter((m) => m !== 'HEAD')) {
+          const url = route.url.replace(/:[a-z_]+/g, 'x')
+          for (const body of bodies) {
+            for (const [authorization, error] of [[undefined, 'No authorization header'], [`Bearer ${'x'.repeat(20)}`, 'Invalid or expired token']] as const) {
+              const headers = { ...body.headers, ...(authorization === undefined ? {} : { authorization }) }
+              const res = await t.app.inject({ method, url, headers, payload: body.payload, ...fromNewAddress() })
+              expect([`${method} ${route.url} with ${body.label}`, res.statusCode, res.json()]).toEqual([`${method} ${route.url} with ${body.label}`, 401, { error }])
+            }
+          }
+        }
+      }
+    })
+
+    it('refuses at boot a route that would authenticate after the body is validated', async () => {
+      const { default: Fastify } = await import('fastify')
+      const { default: authPlugin } = await import('../src/plugins/app/auth.js')
+      const app = Fastify()
+      await app.register(authPlugin, { secret: TEST_JWT_SECRET })
+      for (const stage of ['preValidation', 'preHandler'] as const) {
+        expect(() => app.post(`/late-${stage}`, { [stage]: app.authenticate }, async () => ({}))).toThrow(/preParsing/)
+      }
+      await app.close()
+    })
+
     it('accepts a token signed by the original backend (same secret and claims)', async () => {
       const original = forge({ user_id: userId, email: 'carol@example.com', iat: now(), exp: now() + 604800 })
       expect((await me(bearer(original))).statusCode).toBe(200)

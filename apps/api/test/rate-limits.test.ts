@@ -185,3 +185,127 @@ describe('Redis outage', () => {
     expect(recovered).toBe(true)
   })
 })
+
+/** Routes the README documents as exempt from the per-address limits (OPTIONS never counts either). */
+const EXEMPT_ROUTES = ['GET /health', 'HEAD /health', 'GET /health/ready', 'HEAD /health/ready', 'GET /audio/:filename', 'HEAD /audio/:filename']
+/** Routes the README documents as counted after authentication: anonymous calls never reach their bucket. */
+const COUNTED_AFTER_AUTH = ['POST /auth/change-password', 'POST /auth/change-email']
+
+describe('every route of the route table answers its limits with 429 JSON and Retry-After', () => {
+  let t: TestApp
+  let token: string
+  let nextClient = 0
+  // One address per route and variant, so no bucket is shared between the cases.
+  const client = (): string => `198.19.${Math.floor(nextClient / 250)}.${(nextClient++ % 250) + 1}`
+
+  beforeAll(async () => {
+    // Every limit is small; the default has two windows, as the real one does.
+    t = await buildTestApp({
+      label: 'limits_every_route',
+      redis: false,
+      env: {
+        RATE_LIMIT_DEFAULT: '2 per minute; 3 per hour',
+        RATE_LIMIT_SIGNUP: '2 per hour',
+        RATE_LIMIT_LOGIN: '2 per minute',
+        RATE_LIMIT_FORGOT_PASSWORD: '2 per hour',
+        RATE_LIMIT_RESET_PASSWORD: '2 per hour',
+        RATE_LIMIT_CHANGE_PASSWORD: '2 per hour',
+        RATE_LIMIT_CHANGE_EMAIL: '2 per hour',
+        RATE_LIMIT_FORGOT_PASSWORD_PER_EMAIL: '1000 per hour',
+        QUERY_LIMIT_PER_DAY: '1000',
+        ESPEAK_NG_PATH: ''
+      }
+    })
+    token = (await signupFrom(t, client())).json().token
+  })
+  afterAll(async () => { await t.close() })
+
+  /** Every method and URL of the route table, with whether the route authenticates (its preParsing hooks). */
+  function routeTable (): Array<{ method: string, url: string, authenticated: boolean }> {
+    return t.routes.flatMap((route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method]
+      const preParsing = route.preParsing === undefined ? [] : [route.preParsing].flat()
+      return methods.map((method) => ({ method, url: route.url, authenticated: preParsing.includes(t.app.authenticate as never) }))
+    })
+  }
+
+  function request (method: string, url: string, withToken: boolean): InjectOptions {
+    // Path parameters get values that exist nowhere; the CORS plugin's `OPTIONS *` is sent to /ask.
+    const path = url.replace(':document_id', '00000000-0000-4000-8000-000000000000').replace(/:[a-z_]+/g, 'missing.wav').replace(/^\/?\*$/, '/ask')
+    return {
+      method: method as InjectOptions['method'],
+      url: path,
+      remoteAddress: client(),
+      headers: {
+        ...(withToken ? { authorization: `Bearer ${token}` } : {}),
+        ...(method === 'OPTIONS' ? { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } : {})
+      },
+      ...(['POST', 'PUT', 'DELETE'].includes(method) ? { payload: {} } : {})
+    }
+  }
+
+  /** Sends the request from one address until it is refused with a 429, at most `tries` times. */
+  async function drive (options: InjectOptions, tries: number) {
+    const responses = []
+    for (let i = 0; i < tries; i++) {
+      const res = await t.app.inject({ ...options })
+      responses.push(res)
+      if (res.statusCode === 429) break
+    }
+    return responses
+  }
+
+  function expectLimited (where: string, responses: Awaited<ReturnType<typeof drive>>, method: string): void {
+    const limit = Number(responses[0]!.headers['x-ratelimit-limit'])
+    expect(limit, `${where}: x-ratelimit-limit`).toBeGreaterThan(0)
+    expect(responses.map((r) => r.statusCode === 429), `${where}: ${responses.map((r) => r.statusCode).join(',')}`)
+      .toEqual([...Array(limit).fill(false), true])
+    const limited = responses.at(-1)!
+    expect(limited.headers['content-type'], where).toMatch(/^application\/json/)
+    expect(limited.headers['retry-after'], where).toMatch(/^[1-9]\d*$/)
+    expect(Number(limited.headers['retry-after']), where).toBeLessThanOrEqual(3600)
+    expect(limited.headers['x-ratelimit-remaining'], where).toBe('0')
+    if (method !== 'HEAD') {
+      expect(limited.json(), where).toEqual({ success: false, message: expect.stringMatching(/^Too many requests: \d+ per \d+ (minute|hour)\. Try again in \d+ seconds\.$/) })
+    } else {
+      expect(limited.body, where).toBe('')
+    }
+  }
+
+  it('limits every route that is not documented as exempt, with and without a token', { timeout: 60_000 }, async () => {
+    const table = routeTable()
+    const listed = new Set(table.map((r) => `${r.method} ${r.url}`))
+    // The exempt lists name real routes, so they cannot silently go stale.
+    for (const name of [...EXEMPT_ROUTES, ...COUNTED_AFTER_AUTH]) expect(listed, name).toContain(name)
+
+    let covered = 0
+    for (const { method, url, authenticated } of table) {
+      const name = `${method} ${url}`
+      if (method === 'OPTIONS' || EXEMPT_ROUTES.includes(name)) continue
+      covered++
+      expectLimited(`${name} with a token`, await drive(request(method, url, true), 10), method)
+      if (!authenticated) continue
+      const anonymous = await drive(request(method, url, false), 10)
+      if (COUNTED_AFTER_AUTH.includes(name)) {
+        expect(anonymous.map((r) => r.statusCode), `${name} without a token`).toEqual(Array(10).fill(401))
+      } else {
+        expectLimited(`${name} without a token`, anonymous, method)
+      }
+    }
+    // 44 today (HEAD included); fewer would mean the route table was not collected.
+    expect(covered).toBeGreaterThanOrEqual(44)
+  })
+
+  it('never limits the documented exempt routes nor OPTIONS', { timeout: 30_000 }, async () => {
+    for (const { method, url } of routeTable()) {
+      const name = `${method} ${url}`
+      if (method !== 'OPTIONS' && !EXEMPT_ROUTES.includes(name)) continue
+      const options = request(method, url, false)
+      for (let i = 0; i < 8; i++) {
+        const res = await t.app.inject({ ...options })
+        expect(res.statusCode, name).toBe(method === 'OPTIONS' ? 204 : url.startsWith('/audio/') ? 404 : 200)
+        expect(res.headers['x-ratelimit-limit'], name).toBeUndefined()
+      }
+    }
+  })
+})

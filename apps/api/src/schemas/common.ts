@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
 
 /** The original's envelope: `success` always, `message` on failures and most successes. */
 export const MessageResponse = Type.Object({
@@ -11,8 +11,19 @@ export const AuthErrorResponse = Type.Object({
   error: Type.String()
 })
 
-/** Strings the original `.strip()`ped; numbers are coerced, other types are refused with a 400. */
-export const OptionalString = Type.Optional(Type.String())
+/**
+ * `schema` or null, as one schema (OpenAPI's `nullable`, which Ajv knows) rather than an anyOf, so a
+ * value of the wrong type gets one clear validation message ("body/email must be string").
+ */
+export function Nullable<T extends TSchema> (schema: T): TUnsafe<Static<T> | null> {
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true })
+}
+
+/**
+ * Strings the original `.strip()`ped. null counts as absent; numbers, booleans, arrays and objects
+ * are refused with a 400 (JSON bodies are validated without type coercion, see app.ts).
+ */
+export const OptionalString = Type.Optional(Nullable(Type.String()))
 
 /** 401 on an authenticated route: the decorator's shape, or the route's own `{success:false, message}`. */
 export const UnauthorizedResponse = Type.Union([AuthErrorResponse, MessageResponse])

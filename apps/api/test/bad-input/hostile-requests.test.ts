@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto'
-import type { InjectOptions } from 'fastify'
+import Fastify, { type InjectOptions } from 'fastify'
 import jwt from 'jsonwebtoken'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js'
+import { serverOptions, type RunnableConfig } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { buildTestApp, TEST_JWT_SECRET, testEnv, type TestApp } from '../helpers/app.js'
 import { NO_RATE_LIMITS, runHostileCase, type HostileCase } from '../helpers/bad-input.js'
 import { multipart } from '../helpers/documents.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
@@ -65,8 +67,22 @@ const cases: HostileCase[] = [
   { name: 'signup email is an object', status: 400, request: () => ({ method: 'POST', url: '/auth/signup', payload: { email: { $gt: '' }, password: 'secret12' } }) },
   { name: 'signup password is an array', status: 400, request: () => ({ method: 'POST', url: '/auth/signup', payload: { email: 'arr@example.com', password: ['secret12'] } }) },
   { name: 'login email is a NoSQL operator object', status: 400, request: () => ({ method: 'POST', url: '/auth/login', payload: { email: { $ne: null }, password: { $ne: null } } }) },
-  { name: 'login password is a boolean (coerced, then wrong)', status: 401, message: 'Invalid credentials', request: () => ({ method: 'POST', url: '/auth/login', payload: { email: alice.email, password: true } }) },
-  { name: 'change-password with a number and a wrong current password', status: 401, message: 'Current password is incorrect', request: () => asAlice({ method: 'POST', url: '/auth/change-password', payload: { current_password: 'not-the-password', new_password: 12345678 } }) },
+  // JSON bodies keep their types: a number or boolean where a string is expected is not turned into one.
+  { name: 'signup email is a number (no user "12345")', status: 400, message: 'body/email must be string', request: () => ({ method: 'POST', url: '/auth/signup', payload: { email: 12345, password: 'secret12' } }) },
+  { name: 'signup email is a boolean', status: 400, message: 'body/email must be string', request: () => ({ method: 'POST', url: '/auth/signup', payload: { email: true, password: 'secret12' } }) },
+  { name: 'signup role is a number', status: 400, message: 'body/role must be string', request: () => ({ method: 'POST', url: '/auth/signup', payload: { email: 'role@example.com', password: 'secret12', role: 7 } }) },
+  { name: 'login password is a boolean', status: 400, message: 'body/password must be string', request: () => ({ method: 'POST', url: '/auth/login', payload: { email: alice.email, password: true } }) },
+  { name: 'login email is a number', status: 400, message: 'body/email must be string', request: () => ({ method: 'POST', url: '/auth/login', payload: { email: 12345, password: 'secret12' } }) },
+  { name: 'change-password new password is a number', status: 400, message: 'body/new_password must be string', request: () => asAlice({ method: 'POST', url: '/auth/change-password', payload: { current_password: 'not-the-password', new_password: 12345678 } }) },
+  { name: 'change-email new_email is a number', status: 400, message: 'body/new_email must be string', request: () => asAlice({ method: 'POST', url: '/auth/change-email', payload: { new_email: 12345, password: 'secret12' } }) },
+  { name: 'delete-account confirmation is a boolean', status: 400, message: 'body/confirmation must be string', request: () => asAlice({ method: 'DELETE', url: '/auth/delete-account', payload: { password: 'secret12', confirmation: true } }) },
+  { name: 'forgot-password email is a number', status: 400, message: 'body/email must be string', request: () => ({ method: 'POST', url: '/auth/forgot-password', payload: { email: 12345 } }) },
+  { name: 'reset-password password is a number', status: 400, message: 'body/password must be string', request: () => ({ method: 'POST', url: '/auth/reset-password', payload: { token: 'x'.repeat(43), password: 12345678 } }) },
+  { name: 'ask question is a number', status: 400, message: 'body/question must be string', request: () => asAlice({ method: 'POST', url: '/ask', payload: { question: 42 } }) },
+  { name: 'ask language is a boolean', status: 400, message: 'body/language must be string', request: () => asAlice({ method: 'POST', url: '/ask', payload: { question: 'hi', language: false } }) },
+  { name: 'speak text is a number', status: 400, message: 'body/text must be string', request: () => asAlice({ method: 'POST', url: '/speak', payload: { text: 12345 } }) },
+  { name: 'metadata category is a number', status: 400, message: 'body/category must be string', request: () => asAlice({ method: 'PUT', url: `/documents/${documentId}/metadata`, payload: { category: 1 } }) },
+  { name: 'metadata description is a boolean', status: 400, message: 'body/description must be string', request: () => asAlice({ method: 'PUT', url: `/documents/${documentId}/metadata`, payload: { description: true } }) },
   { name: 'change-email new_email is an array', status: 400, request: () => asAlice({ method: 'POST', url: '/auth/change-email', payload: { new_email: ['x@example.com'], password: 'secret12' } }) },
   { name: 'delete-account confirmation in lower case', status: 400, message: 'Please type DELETE to confirm', request: () => asAlice({ method: 'DELETE', url: '/auth/delete-account', payload: { password: 'secret12', confirmation: 'delete' } }) },
   { name: 'delete-account password is an object', status: 400, request: () => asAlice({ method: 'DELETE', url: '/auth/delete-account', payload: { password: { toString: 'secret12' }, confirmation: 'DELETE' } }) },
@@ -153,6 +169,11 @@ const cases: HostileCase[] = [
 
   // ---- Tokens: tampered, forged, replayed, of deleted users
   { name: 'no Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents' }) },
+  { name: 'empty Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: '' } }) },
+  { name: 'blank Authorization header', status: 401, message: 'No authorization header', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: '   ' } }) },
+  { name: 'malformed JSON to /ask without a token (token checked first)', status: 401, message: 'No authorization header', request: () => ({ method: 'POST', url: '/ask', headers: JSON_CT, payload: '{"question": ' }) },
+  { name: 'wrong-typed body to change-email with a forged token', status: 401, message: 'Invalid or expired token', request: () => ({ method: 'POST', url: '/auth/change-email', headers: { authorization: `Bearer ${jwt.sign(claims(alice), 'forged-secret-of-at-least-32-characters!')}` }, payload: { new_email: 12345 } }) },
+  { name: 'XML body to PUT /voice/preferences without a token', status: 401, message: 'No authorization header', request: () => ({ method: 'PUT', url: '/voice/preferences', headers: { 'content-type': 'application/xml' }, payload: '<engine>azure</engine>' }) },
   { name: 'Authorization without a space', status: 401, message: 'Invalid authorization header format', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: `Bearer${alice.token}` } }) },
   { name: 'Authorization with two spaces', status: 401, message: 'Invalid or expired token', request: () => ({ method: 'GET', url: '/documents', headers: { authorization: `Bearer  ${alice.token}` } }) },
   { name: 'tampered payload (user_id swapped, signature kept)', status: 401, message: 'Invalid or expired token', request: () => { const [h, , s] = alice.token.split('.'); return withToken(`${h}.${b64(claims(bob))}.${s}`) } },
@@ -242,5 +263,21 @@ describe('hostile requests', () => {
     expect((await t.app.inject({ url: '/health/ready' })).statusCode).toBe(200)
     const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { email: alice.email, password: 'secret12' } })
     expect(login.statusCode).toBe(200)
+  })
+})
+
+describe('the server validator', () => {
+  it('coerces query strings and path parameters, never JSON bodies', async () => {
+    // The server options alone: no database is opened.
+    const config = loadConfig(testEnv('postgres://127.0.0.1/unused', 'validator:', false)) as RunnableConfig
+    const app = Fastify(serverOptions(config))
+    const Numbers = { type: 'object', properties: { n: { type: 'integer' }, flag: { type: 'boolean' } } }
+    app.post('/probe/:n', { schema: { params: Numbers, querystring: Numbers, body: { type: 'object', properties: { s: { type: 'string' } } } } },
+      async (request) => ({ params: request.params, query: request.query, body: request.body }))
+    const ok = await app.inject({ method: 'POST', url: '/probe/7?n=5&flag=true', payload: { s: 'text' } })
+    expect(ok.json()).toEqual({ params: { n: 7 }, query: { n: 5, flag: true }, body: { s: 'text' } })
+    const refused = await app.inject({ method: 'POST', url: '/probe/7', payload: { s: 5 } })
+    expect(refused.statusCode).toBe(400)
+    await app.close()
   })
 })

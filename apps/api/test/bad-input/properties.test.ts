@@ -98,6 +98,23 @@ describe('property-based: any value in any field gets a JSON answer below 500', 
       }), { numRuns: RUNS * 2 })
   })
 
+  it('every string field of every JSON body schema in the route table: any other type is a 400', { timeout: 30_000 }, async () => {
+    const stringFields = t.routes.flatMap((route) => {
+      const properties = (route.schema?.body as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {}
+      const authenticated = [route.preParsing ?? []].flat().includes(t.app.authenticate as never)
+      return [route.method].flat().flatMap((method) => Object.entries(properties)
+        .filter(([, schema]) => schema.type === 'string')
+        .map(([field]) => ({ method: method as 'POST' | 'PUT' | 'DELETE', url: route.url.replace(':document_id', documentId), field, authenticated })))
+    })
+    // The auth routes, /ask, /speak and the document metadata: 24 fields today.
+    expect(stringFields.length).toBeGreaterThanOrEqual(20)
+    const notString = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.array(anyJson, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), anyJson, { maxKeys: 3 }))
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...stringFields), notString, async ({ method, url, field, authenticated }, value) => {
+      const res = await send({ method, url, payload: { [field]: value } }, authenticated)
+      expect([method, url, field, res.statusCode, res.json()]).toEqual([method, url, field, 400, { success: false, message: `body/${field} must be string` }])
+    }), { numRuns: RUNS * 2 })
+  })
+
   it('DELETE /documents/:name and GET|HEAD /audio/:filename: arbitrary (encoded) names', { timeout: 30_000 }, async () => {
     const encoded = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 80 }).map(encodeURIComponent),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import type { FastifyInstance } from 'fastify'
-import { buildApp, type RunnableConfig } from '../../src/app.js'
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
+import documindApp, { serverOptions, type RunnableConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
 /** Postgres server the tests create their databases on (the machine's, or TEST_ADMIN_DATABASE_URL). */
@@ -45,6 +45,8 @@ export interface TestApp {
   config: RunnableConfig
   databaseUrl: string
   redisPrefix: string
+  /** Every route the app registered, as its onRoute hooks left it: tests walk the whole route table. */
+  routes: RouteOptions[]
   close: () => Promise<void>
 }
 
@@ -65,12 +67,18 @@ export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
   const db = await createTestDatabase(options.label)
   const redisPrefix = `${uniqueName(options.label)}:`
   const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, options.env)) as RunnableConfig
-  const app = await buildApp(config)
+  // buildApp's composition, with an onRoute hook in front of every plugin of the app.
+  const routes: RouteOptions[] = []
+  const app = Fastify(serverOptions(config))
+  app.addHook('onRoute', (route) => { routes.push(route) })
+  await app.register(documindApp, { config })
+  await app.ready()
   return {
     app,
     config,
     databaseUrl: db.url,
     redisPrefix,
+    routes,
     async close () {
       await app.close()
       await db.drop()

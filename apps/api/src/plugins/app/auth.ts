@@ -10,7 +10,11 @@ export interface AuthUser {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for routes that need a logged-in user; answers the original's 401 shapes. */
+    /**
+     * preParsing hook of the routes that need a logged-in user; answers the original's 401 shapes.
+     * It runs before the body is parsed and validated, so an anonymous malformed body is a 401, as
+     * the original checked the token first.
+     */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     issueToken: (user: AuthUser) => string
   }
@@ -36,9 +40,10 @@ export default fp<{ secret: string }>(async (fastify, opts) => {
     return jwt.sign({ user_id: user.id, email: user.email, iat, exp: iat + TOKEN_LIFETIME_SECONDS }, secret, { algorithm: 'HS256' })
   })
 
-  fastify.decorate('authenticate', async (request: FastifyRequest, reply: FastifyReply) => {
+  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization
-    if (header === undefined) {
+    // Python's `if not auth_header`: an empty header is no header (Node trims a blank value to '').
+    if (header === undefined || header.trim() === '') {
       return reply.code(401).send({ error: 'No authorization header' })
     }
     // The original split on one space and took the second piece, whatever the scheme word.
@@ -55,6 +60,18 @@ export default fp<{ secret: string }>(async (fastify, opts) => {
       request.user = { id: payload.user_id, email: payload.email }
     } catch {
       return reply.code(401).send({ error: 'Invalid or expired token' })
+    }
+  }
+  fastify.decorate('authenticate', authenticate)
+
+  // Any later stage would parse and validate the body of an anonymous request first (a 400 with
+  // validation details, or a 415) instead of answering 401.
+  fastify.addHook('onRoute', (route) => {
+    for (const stage of ['preValidation', 'preHandler'] as const) {
+      const hooks = route[stage]
+      if (hooks === authenticate || (Array.isArray(hooks) && hooks.includes(authenticate))) {
+        throw new Error(`${String(route.method)} ${route.url}: run fastify.authenticate as a preParsing hook, not ${stage}`)
+      }
     }
   })
 }, { name: 'auth' })

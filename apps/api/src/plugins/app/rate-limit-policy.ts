@@ -34,6 +34,19 @@ export const STORE_UNAVAILABLE_MESSAGE = 'Service temporarily unavailable. Pleas
 
 type Limiter = ReturnType<import('fastify').FastifyInstance['createRateLimit']>
 
+/**
+ * The limiter's own answers (429, and 503 while a fail-closed route's store is down) are not the
+ * route's responses: they are serialised here, never by the route's response schema, which may
+ * declare another body for the same status (the /ask quota 429) and would fail on this one.
+ */
+function sendLimiterReply (reply: FastifyReply, status: 429 | 503, retryAfterSeconds: number, message: string): FastifyReply {
+  return reply.code(status)
+    .header('retry-after', retryAfterSeconds)
+    .header('content-type', 'application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({ success: false, message })
+}
+
 export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
   let lastStoreErrorLog = 0
   function logStoreError (err: unknown): void {
@@ -65,7 +78,7 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
       } catch (err) {
         logStoreError(err)
         if (failMode === 'open') return
-        return reply.code(503).header('retry-after', '5').send({ success: false, message: STORE_UNAVAILABLE_MESSAGE })
+        return sendLimiterReply(reply, 503, 5, STORE_UNAVAILABLE_MESSAGE)
       }
 
       let tightest: { spec: RateLimitSpec, remaining: number, ttlInSeconds: number } | undefined
@@ -82,10 +95,7 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
       reply.header('x-ratelimit-remaining', exceeded === undefined ? shown.remaining : 0)
       reply.header('x-ratelimit-reset', shown.ttlInSeconds)
       if (exceeded !== undefined) {
-        return reply.code(429).header('retry-after', exceeded.ttlInSeconds).send({
-          success: false,
-          message: `Too many requests: ${exceeded.spec.description}. Try again in ${exceeded.ttlInSeconds} seconds.`
-        })
+        return sendLimiterReply(reply, 429, exceeded.ttlInSeconds, `Too many requests: ${exceeded.spec.description}. Try again in ${exceeded.ttlInSeconds} seconds.`)
       }
     }
   }
@@ -97,7 +107,9 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
     if (methods.every((m) => m === 'OPTIONS')) return
     // One bucket per path, whatever the method (HEAD and GET share one), as the original counted per endpoint.
     const hook = buildHook(route.url, policy ?? { limits: opts.defaultLimits })
-    const stage = policy?.afterAuth === true ? 'preHandler' : 'onRequest'
+    // After authentication: appended behind the route's own preParsing hooks (its `authenticate`),
+    // still before the body is read.
+    const stage = policy?.afterAuth === true ? 'preParsing' : 'onRequest'
     const existing = route[stage]
     route[stage] = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook] as never
   })

@@ -15,17 +15,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { isAnsweringError, type AskResult } from '../../plugins/app/answering.js'
 import { quotaExceededBody } from '../../plugins/app/query-quota.js'
-import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { MessageResponse, Nullable, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
 import { admitQuestion } from './admission.js'
 
-const AskBody = Type.Union([
-  Type.Object({
-    question: Type.Optional(Type.String()),
-    document_name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    language: Type.Optional(Type.Union([Type.String(), Type.Null()]))
-  }),
-  Type.Null()
-])
+const AskBody = Nullable(Type.Object({
+  question: Type.Optional(Type.String()),
+  document_name: OptionalString,
+  language: OptionalString
+}))
 
 const AskMetadata = Type.Object({
   sources_used: Type.Integer(),
@@ -109,7 +106,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // ==== end of /ask response assembly
 
   fastify.post('/ask', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       body: AskBody,
       response: {
@@ -201,7 +198,7 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/clear', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: MessageResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     await fastify.chatHistory.clear(request.user.id)

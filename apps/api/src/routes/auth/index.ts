@@ -109,7 +109,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/me', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: MeResponse, 401: AuthErrorResponse, 404: MessageResponse } }
   }, async (request, reply) => {
     const user = await fastify.users.findById(request.user.id)
@@ -118,7 +118,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/change-password', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     config: { rateLimitPolicy: credentialLimit(rateLimits.changePassword, true) },
     schema: { body: ChangePasswordBody, response: { 200: MessageResponse, 400: MessageResponse, 401: UnauthorizedResponse, 404: MessageResponse, 500: MessageResponse } }
   }, async (request, reply) => {
@@ -141,7 +141,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/change-email', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     config: { rateLimitPolicy: credentialLimit(rateLimits.changeEmail, true) },
     schema: { body: ChangeEmailBody, response: { 200: ChangeEmailResponse, 400: MessageResponse, 401: UnauthorizedResponse, 404: MessageResponse, 500: MessageResponse } }
   }, async (request, reply) => {
@@ -168,7 +168,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/delete-account', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { body: DeleteAccountBody, response: { 200: MessageResponse, 400: MessageResponse, 401: UnauthorizedResponse, 404: MessageResponse, 500: MessageResponse } }
   }, async (request, reply) => {
     const password = clean(request.body?.password)

@@ -4,9 +4,9 @@ import { OptionalString } from '../../schemas/common.js'
 export const SignupBody = Type.Object({
   email: OptionalString,
   password: OptionalString,
-  role: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  institution: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-  occupation: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+  role: OptionalString,
+  institution: OptionalString,
+  occupation: OptionalString
 })
 
 export const LoginBody = Type.Object({

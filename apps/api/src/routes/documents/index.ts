@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isInvalidInputError } from '../../plugins/external/postgres.js'
-import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { MessageResponse, Nullable, UnauthorizedResponse } from '../../schemas/common.js'
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 
@@ -62,15 +62,12 @@ const SearchQuery = Type.Object({
   tags: Type.Optional(Type.String({ maxLength: 1000 }))
 })
 
-const MetadataBody = Type.Union([
-  Type.Object({
-    category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-    /** An array, or a comma-separated string as the original accepted. */
-    tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
-    description: Type.Optional(Type.String({ maxLength: 5000 }))
-  }),
-  Type.Null()
-])
+const MetadataBody = Nullable(Type.Object({
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+  /** An array, or a comma-separated string as the original accepted. */
+  tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
+  description: Type.Optional(Type.String({ maxLength: 5000 }))
+}))
 
 function splitTags (value: string | string[]): string[] {
   const list = Array.isArray(value) ? value : value.split(',')
@@ -79,7 +76,7 @@ function splitTags (value: string | string[]): string[] {
 
 const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: ListResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -91,7 +88,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/search', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       querystring: SearchQuery,
       response: { 200: Type.Object({ success: Type.Literal(true), documents: Type.Array(DocumentRecord), count: Type.Integer() }), 401: UnauthorizedResponse }
@@ -107,12 +104,12 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/categories', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Object({ success: Type.Literal(true), categories: Type.Array(Category) }), 401: UnauthorizedResponse } }
   }, async () => ({ success: true as const, categories: await fastify.documents.categories() }))
 
   fastify.put('/:document_id/metadata', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       params: Type.Object({ document_id: Type.String({ pattern: UUID_PATTERN }) }),
       body: MetadataBody,
@@ -141,7 +138,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/clear-all', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -155,7 +152,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/:document_name', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       params: Type.Object({ document_name: Type.String() }),
       response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse }

@@ -38,7 +38,7 @@ function textOf (value: unknown): string | undefined {
 /** POST /feedback (contract 6). */
 const feedbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/feedback', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     // A body that is not a JSON object still gets the contract's 400 message.
     attachValidation: true,
     schema: { body: FeedbackBody, response: { 200: MessageResponse, 400: MessageResponse, 401: UnauthorizedResponse, 500: MessageResponse } }

@@ -35,7 +35,7 @@ const limitsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   // Reads the quota without counting (the original consumed a question per call: a MAY FIX).
   fastify.get('/limits', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([LimitsResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     const userId = request.user.id

@@ -10,7 +10,7 @@ const SpeakBody = Type.Object({
    * auto | gtts | azure | coqui, as the UI sends. This service has other engines (Groq TTS,
    * espeak-ng), so every choice means "the best available"; `engine` in the reply says which ran.
    */
-  engine: Type.Optional(Type.Union([Type.String(), Type.Null()]))
+  engine: OptionalString
 })
 
 const SpeakResponse = Type.Object({
@@ -28,7 +28,7 @@ const SpeakResponse = Type.Object({
 /** POST /speak (contract 5.2): synchronous text-to-speech into the audio store. */
 const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/speak', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       body: SpeakBody,
       response: { 200: Type.Union([SpeakResponse, MessageResponse]), 401: UnauthorizedResponse, 503: MessageResponse }

@@ -69,7 +69,7 @@ async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise
  */
 const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/stats', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([StatsResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -98,7 +98,7 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/user/stats', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: UserStatsResponse, 401: UnauthorizedResponse, 404: MessageResponse, 500: MessageResponse } }
   }, async (request, reply) => {
     const row = await fastify.usageStats.forUser(request.user.id)
@@ -119,12 +119,12 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/cache/stats', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: CacheStatsResponse, 401: UnauthorizedResponse } }
   }, async (request) => ({ success: true as const, cache: await cacheStatsFor(fastify, request.user.id) }))
 
   fastify.post('/cache/clear', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: MessageResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     try {

@@ -21,7 +21,7 @@ const TranscribeResponse = Type.Object({
 const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(multipart)
   fastify.post('/transcribe', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       consumes: ['multipart/form-data'],
       response: { 200: Type.Union([TranscribeResponse, MessageResponse]), 401: UnauthorizedResponse, 413: MessageResponse, 503: MessageResponse }

@@ -47,7 +47,7 @@ const ttsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
    * service, where gTTS, Azure and Coqui do not exist. Our real engines are listed in `speech_engines`.
    */
   fastify.get('/tts/engines', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([EnginesResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     const { engines, canSynthesize } = fastify.speech

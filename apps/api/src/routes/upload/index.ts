@@ -81,7 +81,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   fastify.post('/upload', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       response: {
         200: Type.Union([UploadSuccess, MessageResponse]),

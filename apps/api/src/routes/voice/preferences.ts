@@ -41,7 +41,7 @@ const MAX_LANGUAGE_LENGTH = 10
 /** GET/PUT /voice/preferences (contract 5.3); failures are 200 `{success:false}` as the UI expects. */
 const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/voice/preferences', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([GetResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
@@ -56,7 +56,7 @@ const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.put('/voice/preferences', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: { body: PutBody, response: { 200: PutResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     const body = request.body ?? {}

@@ -48,7 +48,7 @@ const QuotaExceededResponse = Type.Object({
 const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(multipart)
   fastify.post('/voice-query', {
-    preHandler: fastify.authenticate,
+    preParsing: fastify.authenticate,
     schema: {
       consumes: ['multipart/form-data'],
       response: {
