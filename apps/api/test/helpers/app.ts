@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
+import type { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { buildApp, type RunnableConfig } from '../../src/app.js'
+import { buildApp, serverOptions, type RunnableConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
 /** Postgres server the tests create their databases on (the machine's, or TEST_ADMIN_DATABASE_URL). */
@@ -38,6 +42,8 @@ export interface TestAppOptions {
   /** false runs without Redis: limits then live in Postgres. */
   redis?: boolean
   env?: Record<string, string>
+  /** Receives every log line (level trace, with the service's redaction) as JSON. */
+  logStream?: Writable
 }
 
 export interface TestApp {
@@ -45,6 +51,8 @@ export interface TestApp {
   config: RunnableConfig
   databaseUrl: string
   redisPrefix: string
+  /** DATA_DIR of this app (a temporary directory, removed on close): mails land in its mail/ without SMTP_URL. */
+  dataDir: string
   close: () => Promise<void>
 }
 
@@ -64,16 +72,20 @@ export function testEnv (databaseUrl: string, redisPrefix: string, useRedis: boo
 export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
   const db = await createTestDatabase(options.label)
   const redisPrefix = `${uniqueName(options.label)}:`
-  const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, options.env)) as RunnableConfig
-  const app = await buildApp(config)
+  const dataDir = await mkdtemp(join(tmpdir(), `documind-${options.label}-`))
+  const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, { DATA_DIR: dataDir, ...options.env })) as RunnableConfig
+  const logger = serverOptions(config).logger as Record<string, unknown>
+  const app = await buildApp(config, options.logStream === undefined ? {} : { logger: { ...logger, level: 'trace', stream: options.logStream } })
   return {
     app,
     config,
     databaseUrl: db.url,
     redisPrefix,
+    dataDir,
     async close () {
       await app.close()
       await db.drop()
+      await rm(dataDir, { recursive: true, force: true })
     }
   }
 }
