@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
@@ -167,7 +168,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(authPlugin, { secret: config.jwtSecret })
   await fastify.register(usersRepository)
   await fastify.register(passwordResets)
-  await fastify.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom })
+  await fastify.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom, mailDir: join(config.dataDir, 'mail') })
   await fastify.register(kvStore)
   await fastify.register(queryQuota)
   await fastify.register(chatHistory)

@@ -54,6 +54,7 @@ const EnvSchema = Type.Object({
   QUERY_CACHE_TTL: Type.Integer({ default: 3600, minimum: 0 }),
   ASK_TOP_K: Type.Integer({ default: 5, minimum: 1, maximum: 50 }),
   ASK_CONTEXT_CHARS: Type.Integer({ default: 12_000, minimum: 500 }),
+  ASK_MAX_QUESTION_CHARS: Type.Integer({ default: 2000, minimum: 1 }),
   GROQ_STT_MODEL: Type.String({ default: 'whisper-large-v3-turbo' }),
   GROQ_TTS_MODEL: Type.String({ default: 'canopylabs/orpheus-v1-english' }),
   GROQ_TTS_VOICE: Type.String({ default: 'troy' }),
@@ -125,6 +126,12 @@ export interface AskConfig {
   /** Chunks handed to the answerer at most, and the characters of context they may take. */
   topK: number
   contextChars: number
+  /**
+   * Longest question (/ask, or /voice-query's transcript) in characters; longer ones are refused
+   * before the quota counts them. The question goes into the prompt four times (it and the three
+   * earlier ones of the history), so it is kept small beside the document context.
+   */
+  maxQuestionChars: number
 }
 
 export interface AppConfig {
@@ -236,7 +243,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       queryLimitPerDay: raw.QUERY_LIMIT_PER_DAY,
       cacheTtlSeconds: raw.QUERY_CACHE_TTL,
       topK: raw.ASK_TOP_K,
-      contextChars: raw.ASK_CONTEXT_CHARS
+      contextChars: raw.ASK_CONTEXT_CHARS,
+      maxQuestionChars: raw.ASK_MAX_QUESTION_CHARS
     },
     speech: {
       sttModel: raw.GROQ_STT_MODEL,

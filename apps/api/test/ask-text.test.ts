@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  classifyQuery, extractiveAnswer, isFollowUp, isOverviewQuestion, questionTerms, searchQueries, selectContext, stem, wantsLongAnswer, windowAround
+  classifyQuery, extractiveAnswer, isFollowUp, isLongerThan, isOverviewQuestion, MAX_SEARCH_TERMS, questionTerms, searchQueries, selectContext, stem,
+  wantsLongAnswer, windowAround
 } from '../src/lib/answer-text.js'
 
 describe('answer text helpers', () => {
@@ -9,6 +10,27 @@ describe('answer text helpers', () => {
     // Operators and quotes of websearch syntax cannot be smuggled in.
     expect(searchQueries('-secret OR "x" y:z')).toEqual({ all: 'secret x y z', any: 'secret or x or y or z' })
     expect(searchQueries('what is this about?')).toEqual({ all: '', any: '' })
+  })
+
+  it('builds full-text queries from a bounded number of distinct, short words', () => {
+    // 100,000 words (about 1 MB): the query keeps the first MAX_SEARCH_TERMS distinct ones.
+    const many = Array.from({ length: 100_000 }, (_, i) => `word${i % 5000}`).join(' ')
+    const { all, any } = searchQueries(many)
+    expect(all.split(' ')).toEqual(Array.from({ length: MAX_SEARCH_TERMS }, (_, i) => `word${i}`))
+    expect(any).toBe(all.split(' ').join(' or '))
+    // Repeats (in any case) count once; "or" in any case is never a term; over-long runs of letters are no words.
+    expect(searchQueries('Lamp lamp LAMP lamps '.repeat(5000)).all).toBe('Lamp lamps')
+    expect(searchQueries('OR Or oR lamp').all).toBe('lamp')
+    expect(searchQueries(`${'a'.repeat(65)} lamp ${'ಕ'.repeat(64)}`).all).toBe(`lamp ${'ಕ'.repeat(64)}`)
+    expect(searchQueries('&|!<->:*()\'"\\ \u0000 \ud800 🦄')).toEqual({ all: '', any: '' })
+  })
+
+  it('counts question characters as code points', () => {
+    expect(isLongerThan('🦄'.repeat(3), 3)).toBe(false)
+    expect(isLongerThan('🦄'.repeat(4), 3)).toBe(true)
+    expect(isLongerThan('abc', 3)).toBe(false)
+    expect(isLongerThan('abcd', 3)).toBe(true)
+    expect(isLongerThan('\ud800\ud800\ud800', 3)).toBe(false)
   })
 
   it('stems plurals and verb forms alike', () => {

@@ -138,6 +138,7 @@ try {
     line('Postgres', embedded === undefined ? 'external (DATABASE_URL)' : `embedded, data in ${embedded.dir}, port ${embedded.port}`),
     line('Limit store', config.redisUrl === undefined ? 'Postgres (shared by all workers; set REDIS_URL for Redis)' : 'Redis (REDIS_URL)'),
     line('LLM', config.groq.apiKey === undefined ? 'offline extractive answers (set GROQ_API_KEY for Groq)' : `Groq, model ${config.groq.model}`),
+    line('Mail', config.smtpUrl === undefined ? `written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send)` : 'SMTP (SMTP_URL)'),
     line('Stop', 'Ctrl-C, or `npm stop` from another terminal'),
     ''
   ].join('\n') + '\n')

@@ -40,13 +40,46 @@ export function questionTerms (question: string): string[] {
   return [...terms]
 }
 
-function searchWords (question: string): string[] {
-  return words(question).filter((w) => !STOPWORDS.has(w.toLowerCase()))
+/** More characters (code points, as a person counts them) than `max`; reads at most max + 1 of them. */
+export function isLongerThan (text: string, max: number): boolean {
+  if (text.length <= max) return false
+  // A surrogate pair is one character; a lone surrogate counts as one too.
+  let count = 0
+  for (let i = 0; i < text.length; i += text.codePointAt(i)! > 0xffff ? 2 : 1) {
+    if (++count > max) return true
+  }
+  return false
 }
 
 /**
- * Full-text queries in websearch syntax (built from plain words only, so never invalid): every
- * meaningful word first, then any of them. Empty when the question has no meaningful word.
+ * Distinct words a full-text query is built from at most. PostgreSQL parses the query into a tree
+ * with one node per word: thousands of words end in "stack depth limit exceeded" or "value is too
+ * big in tsquery", while a question's first few dozen meaningful words already say what it is about.
+ */
+export const MAX_SEARCH_TERMS = 32
+/** A longer "word" (a run of letters) is no term anyone searches for; PostgreSQL ignores those over 2047 bytes anyway. */
+const MAX_TERM_CHARS = 64
+
+/** The question's first meaningful words, each once (in any case), without the websearch operator "or". */
+function searchWords (question: string): string[] {
+  const seen = new Set<string>()
+  const list: string[] = []
+  // Stops at the cap: the question may be long (an earlier question of the history is added to follow-ups).
+  for (const [word] of question.matchAll(/[\p{L}\p{N}]+/gu)) {
+    const lower = word.toLowerCase()
+    if (word.length > MAX_TERM_CHARS || lower === 'or' || STOPWORDS.has(lower) || seen.has(lower)) continue
+    seen.add(lower)
+    list.push(word)
+    if (list.length === MAX_SEARCH_TERMS) break
+  }
+  return list
+}
+
+/**
+ * Full-text queries in websearch syntax: every meaningful word first, then any of them. Empty when the
+ * question has no meaningful word. Valid for any question: websearch syntax is made of quotes, a
+ * leading "-", the word "or" and white space, and the words here are runs of letters and digits
+ * other than "or", joined by spaces (or by " or "); their number and length are bounded.
  */
 export function searchQueries (question: string): { all: string, any: string } {
   const list = searchWords(question)
@@ -95,10 +128,11 @@ export function termCoverage (texts: readonly string[], terms: readonly string[]
 
 function firstMatchIndex (text: string, terms: readonly string[]): number {
   if (terms.length === 0) return -1
+  const wanted = new Set(terms)
   const re = /[\p{L}\p{N}]+/gu
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
-    if (terms.includes(stem(m[0]))) return m.index
+    if (wanted.has(stem(m[0]))) return m.index
   }
   return -1
 }

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
+import type { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import documindApp, { serverOptions, type RunnableConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -38,6 +42,8 @@ export interface TestAppOptions {
   /** false runs without Redis: limits then live in Postgres. */
   redis?: boolean
   env?: Record<string, string>
+  /** Receives every log line (level trace, with the service's redaction) as JSON. */
+  logStream?: Writable
 }
 
 export interface TestApp {
@@ -47,6 +53,8 @@ export interface TestApp {
   redisPrefix: string
   /** Every route the app registered, as its onRoute hooks left it: tests walk the whole route table. */
   routes: RouteOptions[]
+  /** DATA_DIR of this app (a temporary directory, removed on close): mails land in its mail/ without SMTP_URL. */
+  dataDir: string
   close: () => Promise<void>
 }
 
@@ -66,10 +74,13 @@ export function testEnv (databaseUrl: string, redisPrefix: string, useRedis: boo
 export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
   const db = await createTestDatabase(options.label)
   const redisPrefix = `${uniqueName(options.label)}:`
-  const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, options.env)) as RunnableConfig
+  const dataDir = await mkdtemp(join(tmpdir(), `documind-${options.label}-`))
+  const config = loadConfig(testEnv(db.url, redisPrefix, options.redis ?? true, { DATA_DIR: dataDir, ...options.env })) as RunnableConfig
+  const server = serverOptions(config)
+  const logger = server.logger as Record<string, unknown>
   // buildApp's composition, with an onRoute hook in front of every plugin of the app.
   const routes: RouteOptions[] = []
-  const app = Fastify(serverOptions(config))
+  const app = Fastify(options.logStream === undefined ? server : { ...server, logger: { ...logger, level: 'trace', stream: options.logStream } })
   app.addHook('onRoute', (route) => { routes.push(route) })
   await app.register(documindApp, { config })
   await app.ready()
@@ -79,9 +90,11 @@ export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
     databaseUrl: db.url,
     redisPrefix,
     routes,
+    dataDir,
     async close () {
       await app.close()
       await db.drop()
+      await rm(dataDir, { recursive: true, force: true })
     }
   }
 }

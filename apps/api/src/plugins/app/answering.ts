@@ -246,7 +246,8 @@ export class Answering {
     if (isOverviewQuestion(question)) return await overview()
     // "When did it happen?" after "Tell me about Krakatoa": the previous question names the subject.
     if (previousQuestion !== undefined && isFollowUp(question)) {
-      const followUp = searchQueries(`${previousQuestion} ${question}`)
+      // This question's words first: the query keeps only the first MAX_SEARCH_TERMS words.
+      const followUp = searchQueries(`${question} ${previousQuestion}`)
       const chunks = followUp.any === '' ? [] : await this.documents.searchChunks(ids, followUp.any, limit)
       if (chunks.length > 0) return { chunks, tier: 'any' }
     }

@@ -349,7 +349,8 @@ export class DocumentsRepository {
 
   /**
    * Full-text search over the given documents (ids the caller got from `refs` for its own user).
-   * `query` is websearch syntax; the caller builds an OR query for its fallback.
+   * `query` is websearch syntax built by `searchQueries` (lib/answer-text.ts), all words or any of them:
+   * never raw user text, whose size and operators PostgreSQL's tsquery parser may refuse.
    */
   async searchChunks (documentIds: readonly string[], query: string, limit: number): Promise<RetrievedChunk[]> {
     if (documentIds.length === 0) return []

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import nodemailer from 'nodemailer'
 
@@ -14,16 +17,27 @@ export interface Mail {
 }
 
 export interface Mailer {
-  readonly kind: 'smtp' | 'log'
+  readonly kind: 'smtp' | 'file'
   send: (mail: Mail) => Promise<void>
 }
 
 export interface MailerOptions {
   smtpUrl: string | undefined
   from: string
+  /** Where mails are written when there is no SMTP (DATA_DIR/mail). */
+  mailDir: string
 }
 
-/** SMTP through nodemailer when SMTP_URL is set; otherwise mails are written to the log (zero-config). */
+/** `2026-01-31T12-00-00-000Z-1a2b3c4d.eml`: sorts by time, never collides across workers. */
+function mailFileName (): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`
+}
+
+/**
+ * SMTP through nodemailer when SMTP_URL is set. Otherwise (zero-config) each mail is written to
+ * DATA_DIR/mail as a standard .eml file readable by its owner only, and a log line says where: the
+ * operator can read a password reset link, and the log (which may be shipped elsewhere) never holds it.
+ */
 export default fp<MailerOptions>(async (fastify, opts) => {
   let mailer: Mailer
   if (opts.smtpUrl !== undefined) {
@@ -36,10 +50,17 @@ export default fp<MailerOptions>(async (fastify, opts) => {
     }
     fastify.addHook('onClose', async () => transport.close())
   } else {
+    // nodemailer composes the message (headers, encoding) and hands it back instead of sending it.
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true })
     mailer = {
-      kind: 'log',
+      kind: 'file',
       async send (mail) {
-        fastify.log.info({ mail }, 'SMTP_URL is not set: mail logged instead of sent')
+        const { message } = await transport.sendMail({ from: opts.from, ...mail })
+        if (!Buffer.isBuffer(message)) throw new Error('nodemailer returned a stream for a buffered message')
+        await mkdir(opts.mailDir, { recursive: true, mode: 0o700 })
+        const file = join(opts.mailDir, mailFileName())
+        await writeFile(file, message, { mode: 0o600, flag: 'wx' })
+        fastify.log.warn({ mailFile: file, to: mail.to, subject: mail.subject }, `SMTP_URL is not set: mail not sent, written to ${file}`)
       }
     }
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { isLongerThan } from '../../lib/answer-text.js'
 import type { DocumentsSnapshot } from '../../plugins/app/documents-repository.js'
 import type { QuotaState } from '../../plugins/app/query-quota.js'
 
@@ -23,4 +24,12 @@ export async function admitQuestion (fastify: FastifyInstance, userId: string): 
     return { outcome: 'no-documents' }
   }
   return { outcome: 'admitted', quota: quota.value, snapshot: snapshot.value }
+}
+
+/**
+ * The message refusing a question over ASK_MAX_QUESTION_CHARS (400), or null when it fits. Checked
+ * before admitQuestion, so a refused question costs no quota and reaches neither retrieval nor the LLM.
+ */
+export function questionTooLongMessage (question: string, maxChars: number, what = 'Question'): string | null {
+  return isLongerThan(question, maxChars) ? `${what} is too long: at most ${maxChars} characters. Please ask a shorter question.` : null
 }

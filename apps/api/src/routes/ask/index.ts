@@ -6,7 +6,7 @@
  *   (unnamed "message" events) data: {"delta":"<next piece of the answer>"}           (the pieces concatenate to the answer)
  *   event: done                data: <exactly the JSON body /ask would have answered>   (last)
  *   event: error               data: {"success":false,"message":"..."}                  (instead of done, on a failure mid-stream)
- * Everything decided before the first piece (empty question, quota 429, no documents, an upstream
+ * Everything decided before the first piece (empty or too long question, quota 429, no documents, an upstream
  * 429/5xx/timeout) is answered as plain JSON with its status, as without streaming.
  */
 import { PassThrough } from 'node:stream'
@@ -16,7 +16,7 @@ import { Type, type Static } from 'typebox'
 import { isAnsweringError, type AskResult } from '../../plugins/app/answering.js'
 import { quotaExceededBody } from '../../plugins/app/query-quota.js'
 import { MessageResponse, Nullable, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
-import { admitQuestion } from './admission.js'
+import { admitQuestion, questionTooLongMessage } from './admission.js'
 
 const AskBody = Nullable(Type.Object({
   question: Type.Optional(Type.String()),
@@ -123,6 +123,8 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const question = (request.body?.question ?? '').trim()
     if (question === '') return { success: false, message: 'Please enter a question' }
+    const tooLong = questionTooLongMessage(question, fastify.config.ask.maxQuestionChars)
+    if (tooLong !== null) return reply.code(400).send({ success: false, message: tooLong })
     const userId = request.user.id
     const language = normaliseLanguage(request.body?.language)
     const documentName = request.body?.document_name ?? null

@@ -7,7 +7,7 @@ import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugi
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-import { admitQuestion } from '../ask/admission.js'
+import { admitQuestion, questionTooLongMessage } from '../ask/admission.js'
 import { NO_DOCUMENTS_MESSAGE } from '../ask/index.js'
 import multipart from '../../plugins/external/multipart.js'
 
@@ -53,6 +53,7 @@ const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       consumes: ['multipart/form-data'],
       response: {
         200: Type.Union([VoiceQueryResponse, NoDocumentsResponse, MessageResponse]),
+        400: MessageResponse,
         401: UnauthorizedResponse,
         413: MessageResponse,
         429: QuotaExceededResponse,
@@ -78,6 +79,8 @@ const voiceQueryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const question = transcript.text.trim()
     if (question === '') return { success: false, message: 'Could not transcribe audio' }
+    const tooLong = questionTooLongMessage(question, fastify.config.ask.maxQuestionChars, 'The transcribed question')
+    if (tooLong !== null) return reply.code(400).send({ success: false, message: tooLong })
     const transcriptionLanguage = requested ?? normalizeLanguageCode(transcript.language) ?? 'en'
 
     const admission = await admitQuestion(fastify, userId)
