@@ -1,7 +1,9 @@
+import type { Server } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
+import { clientErrorHandler } from './lib/client-errors.js'
 import answerCache from './plugins/app/answer-cache.js'
 import answering from './plugins/app/answering.js'
 import audioStore from './plugins/app/audio-store.js'
@@ -67,7 +69,8 @@ export function isStoreUnavailable (err: unknown): boolean {
   return (typeof code === 'string' && (STORE_DOWN_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) || STORE_DOWN_MESSAGE.test(err.message)
 }
 
-export function serverOptions (config: RunnableConfig): FastifyServerOptions {
+export function serverOptions (config: RunnableConfig): FastifyHttpOptions<Server> {
+  const { timeoutMs, headersTimeoutMs } = config.requests
   return {
     logger: {
       level: config.logLevel,
@@ -76,6 +79,18 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     // Only the listed proxies may set the client address; never a blanket `true`.
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: JSON_BODY_LIMIT,
+    // Fastify turns Node's request timeout off; a request (headers and body) that has not arrived in
+    // time gets a 408 from clientErrorHandler. Node checks both deadlines every
+    // connectionsCheckingInterval, so a quarter of the shorter one keeps the answer near its deadline.
+    // Nothing bounds the time a handler takes: extraction and LLM calls have their own timeouts.
+    requestTimeout: timeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: timeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(5000, Math.floor(headersTimeoutMs / 4)))
+    },
+    // Parser errors (400, 413, 431) and request timeouts (408): the same JSON envelope as every other error.
+    clientErrorHandler: clientErrorHandler({ requestMs: timeoutMs, headersMs: headersTimeoutMs }),
     // Per-request access logs cost a large share of the throughput of cheap routes; reverse proxies
     // keep access logs, we log errors and 5xx.
     logController: new LogController({ disableRequestLogging: true }),
@@ -182,7 +197,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
 
 export default documindApp
 
-export async function buildApp (config: RunnableConfig, overrides: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (config: RunnableConfig, overrides: FastifyHttpOptions<Server> = {}): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions(config), ...overrides }).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(documindApp, { config })
   await app.ready()

@@ -60,6 +60,8 @@ const EnvSchema = Type.Object({
   TTS_CONCURRENCY: Type.Integer({ default: 2, minimum: 1 }),
   TTS_QUEUE_MAX: Type.Integer({ default: 50, minimum: 0 }),
   AUDIO_TTL_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 100 }),
+  HEADERS_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   SHUTDOWN_DRAIN_MS: Type.Integer({ default: 1000, minimum: 0 }),
   WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
@@ -118,6 +120,13 @@ export interface AskConfig {
   contextChars: number
 }
 
+/** How long a client may take to send its request. */
+export interface RequestIntakeConfig {
+  /** The whole request (line, headers and body) must have arrived within this. */
+  timeoutMs: number
+  headersTimeoutMs: number
+}
+
 export interface AppConfig {
   port: number
   host: string
@@ -143,6 +152,7 @@ export interface AppConfig {
   documents: DocumentsConfig
   ask: AskConfig
   speech: SpeechConfig
+  requests: RequestIntakeConfig
   closeGraceMs: number
   /** Part of the grace period spent serving with `Connection: close` before the server closes. */
   shutdownDrainMs: number
@@ -176,6 +186,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   const workers = raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
   if (raw.CHUNK_OVERLAP_WORDS >= raw.CHUNK_SIZE_WORDS) {
     throw new Error(`CHUNK_OVERLAP_WORDS (${raw.CHUNK_OVERLAP_WORDS}) must be smaller than CHUNK_SIZE_WORDS (${raw.CHUNK_SIZE_WORDS})`)
+  }
+  if (raw.HEADERS_TIMEOUT_MS > raw.REQUEST_TIMEOUT_MS) {
+    // Node's HTTP server refuses this combination.
+    throw new Error(`HEADERS_TIMEOUT_MS (${raw.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${raw.REQUEST_TIMEOUT_MS})`)
   }
   return {
     port: raw.PORT,
@@ -237,6 +251,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: raw.TTS_CONCURRENCY,
       queueMax: raw.TTS_QUEUE_MAX,
       audioTtlHours: raw.AUDIO_TTL_HOURS
+    },
+    requests: {
+      timeoutMs: raw.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: raw.HEADERS_TIMEOUT_MS
     },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),
