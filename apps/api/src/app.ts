@@ -19,6 +19,7 @@ import passwordHasher from './plugins/app/password-hasher.js'
 import passwordResets from './plugins/app/password-resets.js'
 import queryQuota from './plugins/app/query-quota.js'
 import rateLimitPolicy, { STORE_UNAVAILABLE_MESSAGE } from './plugins/app/rate-limit-policy.js'
+import requestIntake from './plugins/app/request-intake.js'
 import speech from './plugins/app/speech.js'
 import usageStats from './plugins/app/usage-stats.js'
 import usersRepository from './plugins/app/users-repository.js'
@@ -87,7 +88,9 @@ export function serverOptions (config: RunnableConfig): FastifyHttpOptions<Serve
     http: {
       headersTimeout: headersTimeoutMs,
       requestTimeout: timeoutMs,
-      connectionsCheckingInterval: Math.max(25, Math.min(5000, Math.floor(headersTimeoutMs / 4)))
+      connectionsCheckingInterval: Math.max(25, Math.min(5000, Math.floor(headersTimeoutMs / 4))),
+      // Checked by plugins/app/request-intake.ts, which answers in the JSON envelope.
+      requireHostHeader: false
     },
     // Parser errors (400, 413, 431) and request timeouts (408): the same JSON envelope as every other error.
     clientErrorHandler: clientErrorHandler({ requestMs: timeoutMs, headersMs: headersTimeoutMs }),
@@ -150,6 +153,12 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(gracefulShutdown)
   await fastify.register(securityHeaders)
   await fastify.register(cors, { origins: config.corsOrigins })
+  // After CORS and security headers, whose onRequest hooks give its 429 their headers.
+  await fastify.register(requestIntake, {
+    windowMs: config.requests.bodyWindowMs,
+    minBytes: config.requests.bodyMinBytes,
+    maxPerAddress: config.requests.maxPendingBodiesPerAddress
+  })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
   await fastify.register(redis, { url: config.redisUrl })
   await fastify.register(groq, {

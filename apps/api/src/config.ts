@@ -62,6 +62,9 @@ const EnvSchema = Type.Object({
   AUDIO_TTL_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 100 }),
   HEADERS_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100 }),
+  BODY_PROGRESS_WINDOW_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  BODY_PROGRESS_MIN_BYTES: Type.Integer({ default: 4096, minimum: 1 }),
+  MAX_PENDING_BODIES_PER_ADDRESS: Type.Integer({ default: 10, minimum: 1 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   SHUTDOWN_DRAIN_MS: Type.Integer({ default: 1000, minimum: 0 }),
   WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
@@ -120,11 +123,16 @@ export interface AskConfig {
   contextChars: number
 }
 
-/** How long a client may take to send its request. */
+/** How long a client may take to send its request, and how many bodies one address may be sending. */
 export interface RequestIntakeConfig {
   /** The whole request (line, headers and body) must have arrived within this. */
   timeoutMs: number
   headersTimeoutMs: number
+  /** A body still arriving must bring at least bodyMinBytes in every window of bodyWindowMs. */
+  bodyWindowMs: number
+  bodyMinBytes: number
+  /** Per worker process: PM2 spreads one address's connections over all workers. */
+  maxPendingBodiesPerAddress: number
 }
 
 export interface AppConfig {
@@ -254,7 +262,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     requests: {
       timeoutMs: raw.REQUEST_TIMEOUT_MS,
-      headersTimeoutMs: raw.HEADERS_TIMEOUT_MS
+      headersTimeoutMs: raw.HEADERS_TIMEOUT_MS,
+      bodyWindowMs: raw.BODY_PROGRESS_WINDOW_MS,
+      bodyMinBytes: raw.BODY_PROGRESS_MIN_BYTES,
+      maxPendingBodiesPerAddress: raw.MAX_PENDING_BODIES_PER_ADDRESS
     },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),

@@ -24,7 +24,7 @@ export interface RawRequest {
   body?: Buffer
   pieceBytes?: number
   everyMs?: number
-  /** Half-close once everything is written (default false): the server then answers what it got. */
+  /** Half-close once everything is written (default false). */
   end?: boolean
   /** Rejects if the server has not closed the connection by then. */
   timeoutMs?: number
@@ -100,7 +100,11 @@ export function openRaw (request: RawRequest): RawConnection {
   return { socket, received: () => Buffer.concat(chunks).toString('latin1'), answer }
 }
 
-/** One request sent at once and half-closed; resolves with what the server answered before closing. */
+/**
+ * One request sent at once and half-closed; resolves with what the server answered before closing.
+ * Node takes the half-close as the client leaving, so this suits requests refused on arrival (or
+ * answered at once); others send `Connection: close` with `openRaw` instead.
+ */
 export async function rawRequest (port: number, head: string | Buffer, timeoutMs = 5000): Promise<RawAnswer> {
   return await openRaw({ port, head, end: true, timeoutMs }).answer
 }
