@@ -1,9 +1,11 @@
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { AjvCompiler, type ValidatorFactory } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
+import { clientErrorHandler } from './lib/client-errors.js'
 import answerCache from './plugins/app/answer-cache.js'
 import answering from './plugins/app/answering.js'
 import audioStore from './plugins/app/audio-store.js'
@@ -19,6 +21,7 @@ import passwordHasher from './plugins/app/password-hasher.js'
 import passwordResets from './plugins/app/password-resets.js'
 import queryQuota from './plugins/app/query-quota.js'
 import rateLimitPolicy, { STORE_UNAVAILABLE_MESSAGE } from './plugins/app/rate-limit-policy.js'
+import requestIntake from './plugins/app/request-intake.js'
 import speech from './plugins/app/speech.js'
 import usageStats from './plugins/app/usage-stats.js'
 import usersRepository from './plugins/app/users-repository.js'
@@ -83,7 +86,8 @@ const buildValidator: ValidatorFactory = (externalSchemas, options) => {
   return (route) => route.httpPart === 'body' ? exact(route) : coercing(route)
 }
 
-export function serverOptions (config: RunnableConfig): FastifyServerOptions {
+export function serverOptions (config: RunnableConfig): FastifyHttpOptions<Server> {
+  const { timeoutMs, headersTimeoutMs } = config.requests
   return {
     logger: {
       level: config.logLevel,
@@ -92,6 +96,20 @@ export function serverOptions (config: RunnableConfig): FastifyServerOptions {
     // Only the listed proxies may set the client address; never a blanket `true`.
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: JSON_BODY_LIMIT,
+    // Fastify turns Node's request timeout off; a request (headers and body) that has not arrived in
+    // time gets a 408 from clientErrorHandler. Node checks both deadlines every
+    // connectionsCheckingInterval, so a quarter of the shorter one keeps the answer near its deadline.
+    // Nothing bounds the time a handler takes: extraction and LLM calls have their own timeouts.
+    requestTimeout: timeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: timeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(5000, Math.floor(headersTimeoutMs / 4))),
+      // Checked by plugins/app/request-intake.ts, which answers in the JSON envelope.
+      requireHostHeader: false
+    },
+    // Parser errors (400, 413, 431) and request timeouts (408): the same JSON envelope as every other error.
+    clientErrorHandler: clientErrorHandler({ requestMs: timeoutMs, headersMs: headersTimeoutMs }),
     // Per-request access logs cost a large share of the throughput of cheap routes; reverse proxies
     // keep access logs, we log errors and 5xx.
     logController: new LogController({ disableRequestLogging: true }),
@@ -152,6 +170,12 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(gracefulShutdown)
   await fastify.register(securityHeaders)
   await fastify.register(cors, { origins: config.corsOrigins })
+  // After CORS and security headers, whose onRequest hooks give its 429 their headers.
+  await fastify.register(requestIntake, {
+    windowMs: config.requests.bodyWindowMs,
+    minBytes: config.requests.bodyMinBytes,
+    maxPerAddress: config.requests.maxPendingBodiesPerAddress
+  })
   await fastify.register(postgres, { connectionString: config.databaseUrl, max: config.dbPoolMax, migrate: config.migrateOnBoot })
   await fastify.register(redis, { url: config.redisUrl })
   await fastify.register(groq, {
@@ -199,7 +223,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
 
 export default documindApp
 
-export async function buildApp (config: RunnableConfig, overrides: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (config: RunnableConfig, overrides: FastifyHttpOptions<Server> = {}): Promise<FastifyInstance> {
   const app = Fastify({ ...serverOptions(config), ...overrides }).withTypeProvider<TypeBoxTypeProvider>()
   await app.register(documindApp, { config })
   await app.ready()

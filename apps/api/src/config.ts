@@ -64,6 +64,11 @@ const EnvSchema = Type.Object({
   TTS_CONCURRENCY: Type.Integer({ default: 2, minimum: 1 }),
   TTS_QUEUE_MAX: Type.Integer({ default: 50, minimum: 0 }),
   AUDIO_TTL_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 100 }),
+  HEADERS_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100 }),
+  BODY_PROGRESS_WINDOW_MS: Type.Integer({ default: 10_000, minimum: 100 }),
+  BODY_PROGRESS_MIN_BYTES: Type.Integer({ default: 4096, minimum: 1 }),
+  MAX_PENDING_BODIES_PER_ADDRESS: Type.Integer({ default: 10, minimum: 1 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   SHUTDOWN_DRAIN_MS: Type.Integer({ default: 1000, minimum: 0 }),
   WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
@@ -134,6 +139,18 @@ export interface AskConfig {
   maxQuestionChars: number
 }
 
+/** How long a client may take to send its request, and how many bodies one address may be sending. */
+export interface RequestIntakeConfig {
+  /** The whole request (line, headers and body) must have arrived within this. */
+  timeoutMs: number
+  headersTimeoutMs: number
+  /** A body still arriving must bring at least bodyMinBytes in every window of bodyWindowMs. */
+  bodyWindowMs: number
+  bodyMinBytes: number
+  /** Per worker process: PM2 spreads one address's connections over all workers. */
+  maxPendingBodiesPerAddress: number
+}
+
 export interface AppConfig {
   port: number
   host: string
@@ -159,6 +176,7 @@ export interface AppConfig {
   documents: DocumentsConfig
   ask: AskConfig
   speech: SpeechConfig
+  requests: RequestIntakeConfig
   closeGraceMs: number
   /** Part of the grace period spent serving with `Connection: close` before the server closes. */
   shutdownDrainMs: number
@@ -192,6 +210,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
   const workers = raw.WEB_CONCURRENCY === 0 ? cpus().length : raw.WEB_CONCURRENCY
   if (raw.CHUNK_OVERLAP_WORDS >= raw.CHUNK_SIZE_WORDS) {
     throw new Error(`CHUNK_OVERLAP_WORDS (${raw.CHUNK_OVERLAP_WORDS}) must be smaller than CHUNK_SIZE_WORDS (${raw.CHUNK_SIZE_WORDS})`)
+  }
+  if (raw.HEADERS_TIMEOUT_MS > raw.REQUEST_TIMEOUT_MS) {
+    // Node's HTTP server refuses this combination.
+    throw new Error(`HEADERS_TIMEOUT_MS (${raw.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${raw.REQUEST_TIMEOUT_MS})`)
   }
   return {
     port: raw.PORT,
@@ -257,6 +279,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: raw.TTS_CONCURRENCY,
       queueMax: raw.TTS_QUEUE_MAX,
       audioTtlHours: raw.AUDIO_TTL_HOURS
+    },
+    requests: {
+      timeoutMs: raw.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: raw.HEADERS_TIMEOUT_MS,
+      bodyWindowMs: raw.BODY_PROGRESS_WINDOW_MS,
+      bodyMinBytes: raw.BODY_PROGRESS_MIN_BYTES,
+      maxPendingBodiesPerAddress: raw.MAX_PENDING_BODIES_PER_ADDRESS
     },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),

@@ -46,6 +46,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RATE_LIMIT_LOGIN: 'often' })).toThrow(/often/)
   })
 
+  it('bounds how long a request may take to arrive, with the headers deadline inside the whole one', () => {
+    expect(loadConfig({}).requests).toEqual({
+      timeoutMs: 300_000,
+      headersTimeoutMs: 30_000,
+      bodyWindowMs: 10_000,
+      bodyMinBytes: 4096,
+      maxPendingBodiesPerAddress: 10
+    })
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '10000', HEADERS_TIMEOUT_MS: '20000' })).toThrow(/HEADERS_TIMEOUT_MS \(20000\) must not exceed REQUEST_TIMEOUT_MS/)
+    expect(() => loadConfig({ MAX_PENDING_BODIES_PER_ADDRESS: '0' })).toThrow(/MAX_PENDING_BODIES_PER_ADDRESS/)
+  })
+
   it('refuses to run the service without a database and a JWT secret', () => {
     expect(() => assertRunnable(loadConfig({}))).toThrow(/DATABASE_URL, SUPABASE_JWT_SECRET/)
     expect(() => assertRunnable(loadConfig({ DATABASE_URL: 'postgres://x' }))).toThrow(/SUPABASE_JWT_SECRET/)
