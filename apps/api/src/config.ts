@@ -112,7 +112,7 @@ export interface DocumentsConfig {
   maxUploadBytes: number
   chunkSizeWords: number
   chunkOverlapWords: number
-  /** PDF extraction threads per worker process; 0 means half the CPUs. */
+  /** PDF extraction threads per worker process; 0 means half the CPUs, at least 2. */
   extractThreads: number
   extractTimeoutMs: number
   /** What one document's streams may decode to, all together: the decompression-bomb bound. */

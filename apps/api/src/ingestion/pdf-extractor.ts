@@ -42,7 +42,7 @@ export interface PdfExtractorOptions extends PdfWorkerOptions {
   workerFilename?: string | URL
   /** Threads kept alive when idle (default 0: spawn on demand). */
   minThreads?: number
-  /** Default: half the available CPUs, at least 1. */
+  /** Default: half the available CPUs, at least 2. */
   maxThreads?: number
   /** Idle time before an extra thread exits, in ms (default 30 000). */
   idleTimeout?: number
@@ -85,8 +85,13 @@ export function defaultWorkerFilename (): URL {
     : new URL(`./${WORKER_BASENAME}`, here)
 }
 
+/**
+ * Half the CPUs, but at least 2: with one thread, a document that takes long (a legitimate 7,000-page
+ * file, or one made to be slow until the timeout) would make every other upload of this worker wait
+ * behind it; with two, the next upload shares the CPU instead of queueing.
+ */
 function defaultMaxThreads (): number {
-  return Math.max(1, Math.floor(availableParallelism() / 2))
+  return Math.max(2, Math.floor(availableParallelism() / 2))
 }
 
 /** A `Uint8Array` that exclusively owns its (non-shared) ArrayBuffer, suitable for transfer. */

@@ -132,7 +132,8 @@ const cases: HostileCase[] = [
   { name: 'forgot-password email with a NUL byte', status: 400, request: () => ({ method: 'POST', url: '/auth/forgot-password', payload: { email: 'x\u0000@example.com' } }) },
   { name: 'voice preferences language with a NUL byte', status: 200, message: 'Failed to update preferences', request: () => asAlice({ method: 'PUT', url: '/voice/preferences', payload: { language_preference: 'e\u0000n' } }) },
   { name: 'delete a document named with RTL and emoji', status: 200, message: 'Document not found', request: () => asAlice({ method: 'DELETE', url: `/documents/${encodeURIComponent('\u202ereport🦄')}` }) },
-  { name: 'ask with 10 000 combining marks (no documents)', status: 200, message: /^Please upload at least one PDF/, request: () => asBob({ method: 'POST', url: '/ask', payload: { question: `e${'\u0301'.repeat(10_000)}` } }) },
+  { name: 'ask with 10 000 combining marks (over the question bound)', status: 400, message: /^Question is too long: at most 2000 characters/, request: () => asBob({ method: 'POST', url: '/ask', payload: { question: `e${'\u0301'.repeat(10_000)}` } }) },
+  { name: 'ask with 1 999 combining marks (no documents)', status: 200, message: /^Please upload at least one PDF/, request: () => asBob({ method: 'POST', url: '/ask', payload: { question: `e${'\u0301'.repeat(1999)}` } }) },
 
   // ---- SQL-like strings
   { name: "login email ' OR '1'='1", status: 401, message: 'Invalid credentials', request: () => ({ method: 'POST', url: '/auth/login', payload: { email: "' OR '1'='1' --", password: 'anything' } }) },

@@ -9,6 +9,7 @@ import { multipart as pdfForm } from '../helpers/documents.js'
 import {
   makeCorruptPdf, makeEncryptedPdf, makePdf, makePdfBomb, makeTextlessPdf, makeTruncatedPdf, makeZeroPagePdf
 } from '../helpers/pdf-fixtures.js'
+import { hostilePdfs, type HostilePdf } from '../helpers/hostile-pdfs.js'
 import { multipart as audioForm, wavWithTranscript } from '../helpers/voice.js'
 
 // Multipart abuse, hostile PDFs and hostile audio against /upload, /transcribe, /voice-query and
@@ -45,6 +46,10 @@ async function upload (filename: string, data: Buffer | Promise<Buffer>): Promis
   return asCarol({ method: 'POST', url: '/upload', headers: form.headers, payload: form.payload })
 }
 
+let hostilePdfsBuilt: HostilePdf[] | undefined
+/** Built on first use (about 3 s), once for every case. */
+const hostile = (): HostilePdf[] => (hostilePdfsBuilt ??= hostilePdfs(1024 * MiB))
+
 const CORRUPT = 'This PDF is corrupt or incomplete and could not be read. Please check the file and upload it again.'
 const manyFields = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, 'v']))
 
@@ -79,6 +84,13 @@ const cases: HostileCase[] = [
   { name: 'pdf: zero pages', status: 200, message: 'No content extracted from PDF', request: () => upload('zero.pdf', makeZeroPagePdf()) },
   { name: 'pdf: drawings only, no text', status: 200, message: 'No content extracted from PDF', request: () => upload('textless.pdf', makeTextlessPdf()) },
   { name: 'pdf: decompression bomb (512 MiB inflated)', status: 200, message: /too large or complex/, request: () => upload('bomb.pdf', makePdfBomb()) },
+  // The shapes a reader of the raw bytes gets wrong; each decodes to 1 GiB (helpers/hostile-pdfs.ts).
+  ...['indirect-filter', 'misleading-keys', 'many-streams', 'repeated-form', 'lzw', 'font-file', 'object-stream'].map((variant): HostileCase => ({
+    name: `pdf: decompression bomb built as ${variant}`,
+    status: 200,
+    message: 'This PDF is too large or complex to process. Please split it into smaller files.',
+    request: () => upload(`${variant}.pdf`, hostile().find((pdf) => pdf.name === variant)!.data)
+  })),
   { name: 'pdf: empty file', status: 400, message: /^Invalid file type/, request: () => upload('empty.pdf', Buffer.alloc(0)) },
   { name: 'pdf: HTML with a %PDF marker inside', status: 200, message: CORRUPT, request: () => upload('page.pdf', Buffer.from('<html><body>%PDF-1.4 not really</body></html>')) },
   { name: 'pdf: 10 MiB + 1 byte', status: 413, message: /Beta users can upload files up to 10MB/, request: () => upload('big.pdf', Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(10 * MiB + 1 - 9, 0x20)])) },

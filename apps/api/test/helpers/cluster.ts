@@ -63,7 +63,7 @@ export async function startCluster (env: NodeJS.ProcessEnv, options: { dataDir?:
  * startCluster on a fresh database of its own, with the tests' settings (testEnv: secret, cost-4
  * bcrypt, own Redis key prefix) and 2 workers; `env` adds or overrides. `stop` also drops the database.
  */
-export async function startTestCluster (label: string, env: Record<string, string> = {}, options: { sharedRedis?: boolean } = {}): Promise<Cluster> {
+export async function startTestCluster (label: string, env: Record<string, string> = {}, options: { sharedRedis?: boolean } = {}): Promise<Cluster & { databaseUrl: string }> {
   const db = await createTestDatabase(label)
   let cluster: Cluster
   try {
@@ -74,6 +74,7 @@ export async function startTestCluster (label: string, env: Record<string, strin
   }
   return {
     ...cluster,
+    databaseUrl: db.url,
     stop: async () => {
       try {
         return await cluster.stop()

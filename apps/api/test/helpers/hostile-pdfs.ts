@@ -223,3 +223,19 @@ function objectStreamBomb (bomb: Buffer): Buffer {
   ]))
   return Buffer.concat(chunks)
 }
+
+/**
+ * A PDF that decodes nothing and stays small but takes minutes to read: an uncompressed form XObject
+ * of `formBytes` of graphics operators, drawn `uses` times (pdf.js parses a form again at each use).
+ * Only the extraction timeout bounds it.
+ */
+export function slowPdf ({ formBytes = 1024 * 1024, uses = 20_000 } = {}): Buffer {
+  // A form with text: pdf.js skips a form it has seen to be empty of text.
+  const op = '1 0 0 1 0 0 cm\n'
+  const form = Buffer.from(TEXT + op.repeat(Math.ceil(formBytes / op.length)), 'latin1')
+  const draws = `${TEXT}${'/X0 Do\n'.repeat(uses)}`
+  return onePage([
+    stream('', Buffer.from(draws, 'latin1')),
+    stream('/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 6 0 R >> >>', form)
+  ], { resources: '<< /Font << /F1 6 0 R >> /XObject << /X0 5 0 R >> >>' })
+}
