@@ -10,6 +10,9 @@ import { MAX_AUDIO_UPLOAD_BYTES } from '../src/plugins/app/speech-http.js'
 const MAX_INPUT = 100
 const MAX_CHARS = 400
 
+/** The Groq client's timeout in the main suite: the stalled call ends after it, not never. */
+const GROQ_TIMEOUT_MS = 4000
+
 describe('voice through Groq', () => {
   let mock: GroqMock
   let t: TestApp
@@ -25,7 +28,8 @@ describe('voice through Groq', () => {
         GROQ_API_KEY: 'test',
         GROQ_BASE_URL: mock.url,
         GROQ_MAX_RETRIES: '0',
-        GROQ_TIMEOUT_MS: '1000',
+        // Long enough for 25 MB to reach the mock on a busy machine; the stalled call below waits it out.
+        GROQ_TIMEOUT_MS: String(GROQ_TIMEOUT_MS),
         GROQ_TTS_MAX_INPUT_CHARS: String(MAX_INPUT),
         TTS_MAX_CHARS: String(MAX_CHARS),
         TTS_CONCURRENCY: '1',
@@ -146,7 +150,7 @@ describe('voice through Groq', () => {
       mock.setOptions({ failNext: 1, failMode: 'stall', failEndpoints: ['audio.speech'] })
       const started = Date.now()
       const stalled = await speak(alice, { text: 'hello there' })
-      expect(Date.now() - started).toBeLessThan(5000)
+      expect(Date.now() - started).toBeLessThan(GROQ_TIMEOUT_MS + 4000)
       expect(stalled.json()).toEqual({ success: false, message: 'The text-to-speech service did not respond in time. Please try again.' })
 
       // And the next call works again.
