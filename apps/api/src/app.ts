@@ -129,7 +129,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   fastify.decorate('config', config)
 
   // Bodies that ignore their content (DELETE /documents/x, POST /documents/clear-all) may arrive as an
-  // empty `application/json`; Fastify would answer 400, the original accepted them.
+  // empty `application/json`; Fastify would answer 400, and clients send them.
   const parseJson = fastify.getDefaultJsonParser('error', 'error')
   fastify.removeContentTypeParser('application/json')
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

@@ -108,7 +108,7 @@ export interface SpeechConfig {
 
 export interface DocumentsConfig {
   maxPerUser: number
-  /** Largest accepted PDF (the contract's 10 MiB); must stay under the 50 MiB request cap. */
+  /** Largest accepted PDF (10 MiB by default, as clients expect); must stay under the 50 MiB request cap. */
   maxUploadBytes: number
   chunkSizeWords: number
   chunkOverlapWords: number

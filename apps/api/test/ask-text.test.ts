@@ -42,7 +42,7 @@ describe('answer text helpers', () => {
     expect(questionTerms('Which apples were irrigated?')).toEqual([stem('apple'), stem('irrigate')])
   })
 
-  it('classifies questions like the original\'s query types', () => {
+  it('classifies questions into the query types clients show', () => {
     expect(classifyQuery('Show the table of results')).toBe('table')
     expect(classifyQuery('What does figure 2 show?')).toBe('image')
     expect(classifyQuery('How many pages are there?')).toBe('factual')

@@ -94,7 +94,7 @@ describe.each([
     expect(none).toMatchObject({ success: true, answer: NO_INFORMATION_ANSWER, metadata: { sources_used: 0, confidence: 0, cached: false }, sources: [] })
     // Not cached: asking again is still a miss.
     expect((await ask(t.app, alice, 'quantum chromodynamics', 'topics')).json().metadata.cached).toBe(false)
-    // An unknown document name finds nothing, as in the original.
+    // An unknown document name finds nothing (no error).
     expect((await ask(t.app, alice, 'Krakatoa', 'no-such-document')).json().answer).toBe(NO_INFORMATION_ANSWER)
     // Overview questions use the opening of the document.
     const overview = (await ask(t.app, alice, 'What is this document about?', 'topics')).json()

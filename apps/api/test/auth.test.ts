@@ -50,7 +50,7 @@ describe('auth routes', () => {
       expect(claims.exp).toBe((claims.iat as number) + TOKEN_LIFETIME_SECONDS)
       const { rows } = await db.query('SELECT occupation, (SELECT plan_type FROM user_plans WHERE user_id = u.id) AS plan, (SELECT engine_preference FROM user_voice_preferences WHERE user_id = u.id) AS engine, (SELECT count(*)::int FROM usage_events WHERE user_id = u.id AND event_type = \'user_signup\') AS events FROM users u WHERE id = $1', [body.user.id])
       expect(rows[0]).toEqual({ occupation: null, plan: 'free', engine: 'auto', events: 1 })
-      // The password was trimmed before hashing, as the original did.
+      // The password is trimmed before hashing, so Flask-era hashes keep matching.
       expect((await post('/auth/login', { email: 'alice@example.com', password: 'secret12' })).statusCode).toBe(200)
     })
 
@@ -86,7 +86,7 @@ describe('auth routes', () => {
   })
 
   describe('POST /auth/login', () => {
-    it('logs in with the contract fields and records a usage event', async () => {
+    it('logs in with the documented fields and records a usage event', async () => {
       const { user } = await signup('bob@example.com', 'hunter22', { role: 'researcher' })
       const res = await post('/auth/login', { email: ' BOB@example.com', password: 'hunter22 ' })
       expect(res.statusCode).toBe(200)
@@ -119,7 +119,7 @@ describe('auth routes', () => {
       expect(long.json().message).toBe('Password must be at most 72 bytes')
     })
 
-    it('answers GET with the original 405 JSON and OPTIONS with 204', async () => {
+    it('answers GET with the 405 JSON and OPTIONS with 204', async () => {
       const get = await t.app.inject({ method: 'GET', url: '/auth/login', ...fromNewAddress() })
       expect(get.statusCode).toBe(405)
       expect(get.json()).toEqual({
@@ -136,7 +136,7 @@ describe('auth routes', () => {
       expect(options.headers['access-control-max-age']).toBe('3600')
     })
 
-    it('verifies a cost-12 $2b$ hash made by Python bcrypt (the original users)', async () => {
+    it('verifies a cost-12 $2b$ hash made by Python bcrypt (users carried over from the Flask backend)', async () => {
       const { rows } = await db.query(
         "INSERT INTO users (email, password_hash) VALUES ('legacy@example.com', $1) RETURNING id", [PYTHON_HASH]
       )
@@ -232,16 +232,16 @@ describe('auth routes', () => {
       await app.close()
     })
 
-    it('accepts a token signed by the original backend (same secret and claims)', async () => {
+    it('accepts a token signed by the Flask backend (same secret and claims)', async () => {
       const original = forge({ user_id: userId, email: 'carol@example.com', iat: now(), exp: now() + 604800 })
       expect((await me(bearer(original))).statusCode).toBe(200)
-      // The original ignored the scheme word.
+      // The scheme word is ignored.
       expect((await me({ authorization: `Token ${original}` })).statusCode).toBe(200)
     })
   })
 
   describe('POST /auth/change-password', () => {
-    it('runs the checks in the contract order and changes the hash', async () => {
+    it('runs the checks in the documented order and changes the hash', async () => {
       const { token, user } = await signup('dave@example.com', 'first-pass')
       const change = async (payload: object, auth: Record<string, string> = bearer(token)) => await post('/auth/change-password', payload, auth)
       const cases: Array<[object, number, string]> = [
@@ -258,7 +258,7 @@ describe('auth routes', () => {
       expect(ok.json()).toEqual({ success: true, message: 'Password changed successfully' })
       expect((await post('/auth/login', { email: 'dave@example.com', password: 'second-pass' })).statusCode).toBe(200)
       expect((await post('/auth/login', { email: 'dave@example.com', password: 'first-pass' })).statusCode).toBe(401)
-      // Existing tokens stay valid, as in the original.
+      // Existing tokens stay valid: a password change does not revoke them.
       expect((await t.app.inject({ url: '/auth/me', headers: bearer(token) })).statusCode).toBe(200)
       await vi.waitFor(async () => {
         const { rowCount } = await db.query('SELECT 1 FROM usage_events WHERE user_id = $1 AND event_type = \'password_changed\'', [user.id])
@@ -269,7 +269,7 @@ describe('auth routes', () => {
   })
 
   describe('POST /auth/change-email', () => {
-    it('runs the checks in the contract order and issues a token with the new email', async () => {
+    it('runs the checks in the documented order and issues a token with the new email', async () => {
       const { token } = await signup('erin@example.com', 'erin-pass')
       await signup('taken@example.com')
       const change = async (payload: object) => await post('/auth/change-email', payload, bearer(token))

@@ -1,8 +1,19 @@
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startCluster, startTestCluster, type Cluster } from './helpers/cluster.js'
+import { REPO_ROOT, startCluster, startTestCluster, type Cluster } from './helpers/cluster.js'
+
+/** `npm stop` as a user runs it: the compiled stop.js from `cwd`, DATA_DIR only when given. */
+async function npmStop (cwd: string, dataDir?: string): Promise<string> {
+  const env = { ...process.env }
+  delete env.DATA_DIR
+  if (dataDir !== undefined) env.DATA_DIR = dataDir
+  const { stdout } = await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'apps/api/dist/cli/stop.js')], { cwd, env })
+  return stdout
+}
 
 // The real thing: the launcher starts 2 PM2 workers from compiled code; the limits must hold across both.
 describe.each([
@@ -71,10 +82,30 @@ describe('zero-config start (no DATABASE_URL, no REDIS_URL, no secret)', () => {
         const me = await fetch(`${second.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } })
         expect(me.status).toBe(200)
         expect(await me.json()).toMatchObject({ user: { email: 'zero@example.com' } })
+        expect(second.output()).toContain(`Stop         Ctrl-C, or \`DATA_DIR=${dataDir} npm stop\` from another terminal`)
+
+        // `npm stop` without the stack's DATA_DIR looks in ./.data, says so and how to name the other one.
+        const elsewhere = await mkdtemp(join(tmpdir(), 'documind-npm-stop-'))
+        try {
+          expect(await npmStop(elsewhere)).toBe(
+            `DocuMind Voice is not running with the data directory ${join(elsewhere, '.data')} (no launcher.pid there).\n` +
+            'A stack started with another DATA_DIR is stopped with the same one: DATA_DIR=/path/to/it npm stop\n')
+        } finally {
+          await rm(elsewhere, { recursive: true, force: true })
+        }
+        expect(await npmStop(REPO_ROOT, dataDir)).toBe('DocuMind Voice stopped\n')
       } finally {
         expect(await second.stop()).toBe(0)
       }
-      expect(second.output()).toContain('[documind] embedded PostgreSQL stopped')
+      // A clean stop: one line per step, none of PM2's polling ("failed to kill - retrying") or
+      // restart notices ("will restart in"), as nothing restarts.
+      const stopLog = second.output().slice(second.output().indexOf('[documind] stopping...'))
+      expect(stopLog.split('\n').filter((line) => line.startsWith('[documind]') || line.includes('PM2'))).toEqual([
+        '[documind] stopping...',
+        '[documind] workers stopped',
+        '[documind] embedded PostgreSQL stopped',
+        '[documind] stopped'
+      ])
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }

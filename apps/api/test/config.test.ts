@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(config.workers).toBeGreaterThan(0)
   })
 
-  it('takes the original secret name and JWT_SECRET as an alias', () => {
+  it('takes SUPABASE_JWT_SECRET, and JWT_SECRET as an alias', () => {
     expect(loadConfig({ SUPABASE_JWT_SECRET: 'a', JWT_SECRET: 'b' }).jwtSecret).toBe('a')
     expect(loadConfig({ JWT_SECRET: 'b' }).jwtSecret).toBe('b')
   })

@@ -56,7 +56,7 @@ describe('documents', () => {
       expect(file.sha256).toHaveLength(32)
     })
 
-    it('answers the contract checks in order', async () => {
+    it('answers the upload checks in order', async () => {
       const user = await createUser(t.app)
       const inject = async (body: ReturnType<typeof multipart>) =>
         await t.app.inject({ method: 'POST', url: '/upload', payload: body.payload, headers: { ...user.headers, ...body.headers } })
@@ -143,7 +143,7 @@ describe('documents', () => {
         success: false, message, limit_reached: true, limits: { allowed: false, remaining: 0, limit: 5, current: 5, message }
       })
 
-      // At the limit, the contract's check refuses even a replacement; below it, the same name replaces.
+      // At the limit, the document-count check refuses even a replacement; below it, the same name replaces.
       await t.app.inject({ method: 'DELETE', url: '/documents/one', headers: user.headers })
       const replaced = await upload(t.app, user, 'three.pdf', v2)
       expect(replaced.json()).toMatchObject({ success: true, message: 'Successfully added three', statistics: { total_chunks: 2 }, document: { replaced: true, pages: 2 } })

@@ -16,7 +16,7 @@ describe('GET /limits', () => {
     await t.close()
   })
 
-  it('answers the nested contract shape plus the flat fields the dashboard reads', async () => {
+  it('answers the nested shape plus the flat fields the dashboard reads', async () => {
     const user = await createUser(t.app)
     const res = await t.app.inject({ method: 'GET', url: '/limits', headers: user.headers })
     expect(res.statusCode).toBe(200)

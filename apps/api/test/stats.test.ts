@@ -65,7 +65,7 @@ describe('statistics and cache routes', () => {
     })
   })
 
-  describe('GET /stats (MAY FIX: was public and listed every user\'s documents)', () => {
+  describe('GET /stats (login required; lists only the caller\'s documents)', () => {
     it('requires login', async () => {
       expect((await t.app.inject({ url: '/stats' })).statusCode).toBe(401)
     })
@@ -90,7 +90,7 @@ describe('statistics and cache routes', () => {
     })
   })
 
-  describe('GET /cache/stats and POST /cache/clear (MAY FIX: were public and reset every quota)', () => {
+  describe('GET /cache/stats and POST /cache/clear (login required; never reset a quota)', () => {
     it('require login', async () => {
       expect((await t.app.inject({ url: '/cache/stats' })).statusCode).toBe(401)
       expect((await t.app.inject({ method: 'POST', url: '/cache/clear' })).statusCode).toBe(401)

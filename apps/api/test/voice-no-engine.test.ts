@@ -21,7 +21,7 @@ describe('voice without any speech engine', () => {
     const res = await t.app.inject({ method: 'POST', url: '/speak', headers: alice.headers, payload: { text: 'hello' } })
     expect(res.statusCode).toBe(503)
     expect(res.json()).toEqual({ success: false, message: SPEECH_UNAVAILABLE_MESSAGE })
-    // Empty text is still the contract's 200 failure.
+    // Empty text is still a 200 {success:false} failure.
     expect((await t.app.inject({ method: 'POST', url: '/speak', headers: alice.headers, payload: { text: ' ' } })).json())
       .toEqual({ success: false, message: 'No text provided' })
   })

@@ -48,11 +48,11 @@ describe('GET/PUT /voice/preferences', () => {
     expect(Date.parse(row.updated_at)).toBeGreaterThanOrEqual(Date.parse(row.created_at))
     // Bob's preferences are untouched and Bob cannot see Alice's.
     expect((await get(bob)).json().preferences).toMatchObject({ user_id: bob.id, engine_preference: 'auto', language_preference: 'auto' })
-    // Missing fields fall back to auto, as in the original.
+    // Missing fields fall back to auto.
     expect((await put(alice, {})).json().preferences).toEqual({ engine_preference: 'auto', language_preference: 'auto' })
   })
 
-  it('refuses unknown engines with the contract message (a 200 failure)', async () => {
+  it('refuses unknown engines with a 200 {success:false} message', async () => {
     for (const engine of ['groq', 'AZURE', 42, null]) {
       const res = await put(alice, { engine_preference: engine })
       expect(res.statusCode, String(engine)).toBe(200)

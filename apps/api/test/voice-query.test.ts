@@ -74,7 +74,7 @@ describe('POST /voice-query', () => {
     expect(res.json().answer).toContain('weekdays')
   })
 
-  it('counts against the daily quota shared with /ask (fix: the original did not count voice questions)', async () => {
+  it('counts against the daily quota shared with /ask (voice questions count too)', async () => {
     const before = await used(alice)
     expect(before).toBe(2)
     const ask = await t.app.inject({ method: 'POST', url: '/ask', headers: alice.headers, payload: { question: 'Is shipping free?' } })
@@ -113,7 +113,7 @@ describe('POST /voice-query', () => {
     expect(own.json().answer).toContain('Bananas are yellow')
   })
 
-  it('answers the contract messages for missing audio and silent recordings, without using the quota', async () => {
+  it('answers the documented messages for missing audio and silent recordings, without using the quota', async () => {
     const before = await used(bob)
     const none = multipart({ language: 'en' })
     const missing = await t.app.inject({ method: 'POST', url: '/voice-query', headers: { ...bob.headers, ...none.headers }, payload: none.payload })

@@ -186,7 +186,7 @@ describe('voice through Groq', () => {
       expect(webm.json()).toMatchObject({ success: true, text: 'webm too' })
     })
 
-    it('answers the contract messages for missing audio', async () => {
+    it('answers the documented messages for missing audio', async () => {
       const noFile = multipart({ language: 'en' })
       const missing = await t.app.inject({ method: 'POST', url: '/transcribe', headers: { ...alice.headers, ...noFile.headers }, payload: noFile.payload })
       expect(missing.statusCode).toBe(200)
@@ -226,7 +226,7 @@ describe('voice through Groq', () => {
       expect(Date.now() - started).toBeLessThan(5000)
     })
 
-    it('requires login (MAY FIX: the original was public and spent the service\'s Groq quota for anyone)', async () => {
+    it('requires login, so nobody spends the service\'s Groq quota anonymously', async () => {
       const body = multipart({}, [{ field: 'audio', filename: 'a.wav', bytes: wavWithTranscript('x') }])
       const res = await t.app.inject({ method: 'POST', url: '/transcribe', headers: body.headers, payload: body.payload })
       expect(res.statusCode).toBe(401)

@@ -6,7 +6,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { format, promisify } from 'node:util'
 import { loadConfig } from '../config.js'
 import { migrate } from '../db/migrate.js'
 import { readOrCreateSecret, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js'
@@ -16,7 +16,9 @@ const PM2_CONFIG = join(REPO_ROOT, 'pm2.config.js')
 const APP_NAME = 'documind-api'
 const READY_TIMEOUT_MS = 60_000
 
+// Written to the streams directly: once PM2 is connected, console.* carries PM2's own messages (below).
 const say = (message: string): void => { process.stdout.write(`[documind] ${message}\n`) }
+const sayError = (message: string): void => { process.stderr.write(`[documind] ${message}\n`) }
 
 let config
 try {
@@ -45,10 +47,14 @@ async function shutdown (code: number): Promise<never> {
     // Deleting the app stops every worker (SIGINT, then SIGKILL after kill_timeout). PM2's God runs in
     // this process (no-daemon mode), so there is no daemon to kill: exiting ends it.
     // (Calling PM2 before connect() would spawn a daemon, so only a connected God is asked.)
-    if (pm2Connected) await promisify(pm2.delete.bind(pm2))(APP_NAME).catch(() => {})
+    if (pm2Connected) {
+      await promisify(pm2.delete.bind(pm2))(APP_NAME)
+        .then(() => { say('workers stopped') })
+        .catch((err: unknown) => { sayError(`the workers did not stop cleanly: ${(err as Error).message}`) })
+    }
   } finally {
     if (embedded !== undefined) {
-      await embedded.stop().catch((err: unknown) => console.error('[documind] embedded PostgreSQL did not stop cleanly', err))
+      await embedded.stop().catch((err: unknown) => { sayError(`embedded PostgreSQL did not stop cleanly: ${format(err)}`) })
       say('embedded PostgreSQL stopped')
     }
     await rm(pidFile, { force: true })
@@ -70,6 +76,35 @@ function keepOnlyOurSignalHandlers (): void {
   for (const signal of SIGNALS) {
     for (const listener of process.listeners(signal)) {
       if (listener !== onSignal) process.removeListener(signal, listener)
+    }
+  }
+}
+
+/**
+ * PM2's God runs in this process (no-daemon mode) and replaces console.log/info/warn/error with
+ * versions that prefix `<time>: PM2 log: `; everything it reports goes through them. While the workers
+ * are being stopped it reports a normal, graceful stop as noise: it polls every 100 ms until a draining
+ * worker has exited and logs each poll as "failed to kill - retrying in 100ms" (nothing is retried),
+ * and with exp_backoff_restart_delay set it logs "will restart in 100ms" for every exit, although a
+ * stopped app is never restarted. So while stopping, those routine messages are dropped (our own
+ * "workers stopped" line replaces them); anything else PM2 says, such as a SIGKILL after kill_timeout
+ * or a worker exiting with an error code, still shows.
+ */
+const ROUTINE_STOP_MESSAGES = [
+  /^Stopping app:/,
+  /msg=failed to kill - retrying in \d+ms$/,
+  /msg=process tree killed/,
+  /^App name:\S+ id:\d+ disconnected$/,
+  /^App \[[^\]]+\] exited with code \[0\] via signal \[\w+\]$/,
+  /^App \[[^\]]+\] will restart in \d+ms$/
+]
+
+function quietPm2WhileStopping (): void {
+  for (const method of ['log', 'info', 'warn', 'error'] as const) {
+    const pm2Method = console[method]
+    console[method] = (...args: unknown[]): void => {
+      if (stopping && ROUTINE_STOP_MESSAGES.some((pattern) => pattern.test(format(...args)))) return
+      pm2Method(...args)
     }
   }
 }
@@ -109,6 +144,7 @@ try {
   await promisify(pm2.connect.bind(pm2, true))()
   pm2Connected = true
   keepOnlyOurSignalHandlers()
+  quietPm2WhileStopping()
   const bus = await promisify(pm2.launchBus.bind(pm2))() as { on: (event: string, fn: (packet: { data: string }) => void) => void }
   bus.on('log:out', (packet) => { process.stdout.write(packet.data) })
   bus.on('log:err', (packet) => { process.stderr.write(packet.data) })
@@ -139,10 +175,11 @@ try {
     line('Limit store', config.redisUrl === undefined ? 'Postgres (shared by all workers; set REDIS_URL for Redis)' : 'Redis (REDIS_URL)'),
     line('LLM', config.groq.apiKey === undefined ? 'offline extractive answers (set GROQ_API_KEY for Groq)' : `Groq, model ${config.groq.model}`),
     line('Mail', config.smtpUrl === undefined ? `written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send)` : 'SMTP (SMTP_URL)'),
-    line('Stop', 'Ctrl-C, or `npm stop` from another terminal'),
+    // `npm stop` runs from the repository root and finds the launcher through its DATA_DIR.
+    line('Stop', `Ctrl-C, or \`${config.dataDir === join(REPO_ROOT, '.data') ? '' : `DATA_DIR=${config.dataDir} `}npm stop\` from another terminal`),
     ''
   ].join('\n') + '\n')
 } catch (err) {
-  console.error(`[documind] ${(err as Error).message}`)
+  sayError((err as Error).message)
   await shutdown(1)
 }

@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 // `npm stop`: asks the launcher started by `npm start` (same DATA_DIR) to stop, and waits for it.
+// The launcher is found through DATA_DIR/launcher.pid, so a stack started with another DATA_DIR is
+// stopped with that DATA_DIR; when none is found, the message names the directory it looked in.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadConfig } from '../config.js'
 
 const STOP_TIMEOUT_MS = 60_000
-const pidFile = join(loadConfig().dataDir, 'launcher.pid')
+const dataDir = loadConfig().dataDir
+const pidFile = join(dataDir, 'launcher.pid')
+
+function notRunning (reason: string): never {
+  console.log([
+    `DocuMind Voice is not running with the data directory ${dataDir} (${reason}).`,
+    'A stack started with another DATA_DIR is stopped with the same one: DATA_DIR=/path/to/it npm stop'
+  ].join('\n'))
+  process.exit(0)
+}
 
 function alive (pid: number): boolean {
   try {
@@ -20,13 +31,9 @@ let pid: number
 try {
   pid = Number((await readFile(pidFile, 'utf8')).trim())
 } catch {
-  console.log('DocuMind Voice is not running (no launcher.pid in the data directory)')
-  process.exit(0)
+  notRunning('no launcher.pid there')
 }
-if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
-  console.log('DocuMind Voice is not running (stale launcher.pid)')
-  process.exit(0)
-}
+if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) notRunning(`launcher.pid names pid ${String(pid)}, which is not running`)
 process.kill(pid, 'SIGTERM')
 const deadline = Date.now() + STOP_TIMEOUT_MS
 while (alive(pid)) {

@@ -1,7 +1,7 @@
 /**
  * Page-aware word chunking.
  *
- * The Flask original split the whole document into words and emitted windows of
+ * The Flask backend split the whole document into words and emitted windows of
  * `chunk_size` words advancing by `chunk_size - overlap`. Here, by default, each page is
  * chunked on its own, so every chunk belongs to exactly one page (`page === pageEnd`)
  * and citations are exact; a page with at most `chunkSize` words yields one chunk.

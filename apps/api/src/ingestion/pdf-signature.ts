@@ -2,12 +2,12 @@
  * Content-based file type check, replacing python-magic/libmagic in the upload route.
  *
  * A file is a PDF when `%PDF-` occurs within its first 1024 bytes (the tolerance Acrobat
- * and pdf.js apply, and what the contract requires), unless the file starts with the
+ * and pdf.js apply), unless the file starts with the
  * magic number of another well-known format (e.g. a ZIP that stores a PDF uncompressed
  * has `%PDF-` at offset ~40 but is a ZIP, as libmagic would say).
  *
  * For everything else `sniffMimeType` returns a libmagic-style MIME type, used in the
- * contract message `Invalid file type: <mime>. Only PDF files are allowed.`
+ * upload's rejection message `Invalid file type: <mime>. Only PDF files are allowed.`
  */
 
 export const PDF_MIME = 'application/pdf'
@@ -170,7 +170,7 @@ export function isPdf (data: Uint8Array): boolean {
   return sniffMimeType(data) === PDF_MIME
 }
 
-/** The contract's rejection message. */
+/** The upload's rejection message, worded as clients expect it. */
 export function invalidFileTypeMessage (mime: string): string {
   return `Invalid file type: ${mime}. Only PDF files are allowed.`
 }
@@ -179,7 +179,7 @@ export type PdfSignatureCheck =
   | { ok: true, mime: typeof PDF_MIME }
   | { ok: false, mime: string, message: string }
 
-/** Check an upload's content: `{ ok: true }` for PDFs, else the detected type and the contract message. */
+/** Check an upload's content: `{ ok: true }` for PDFs, else the detected type and the rejection message. */
 export function checkPdfSignature (data: Uint8Array): PdfSignatureCheck {
   const mime = sniffMimeType(data)
   if (mime === PDF_MIME) return { ok: true, mime: PDF_MIME }

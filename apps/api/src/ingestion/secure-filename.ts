@@ -1,6 +1,6 @@
 /**
  * Port of Werkzeug's `secure_filename` (werkzeug/utils.py, 3.x) and of the Flask
- * app's `document_name` derivation.
+ * backend's `document_name` derivation, so stored names stay what they were.
  *
  * Werkzeug, step by step:
  *   1. `unicodedata.normalize("NFKD", filename)`
@@ -51,7 +51,7 @@ export function secureFilename (filename: string, options: SecureFilenameOptions
 }
 
 /**
- * The contract's `document_name`: the basename of the saved file with every `.pdf`
+ * The `document_name` clients see: the basename of the saved file with every `.pdf`
  * substring removed (case-sensitive, single left-to-right pass like Python's
  * `str.replace('.pdf', '')`): `report.pdf` → `report`, `a.pdf.pdf` → `a`,
  * `x.PDF` → `x.PDF`, `a..pdfpdf` → `a.pdf`.

@@ -108,7 +108,7 @@ export function isFollowUp (question: string): boolean {
     /^\s*(and|also|what about|how about)\b/i.test(question)
 }
 
-/** Long answers for questions that ask for them (the original's 2000 vs 500 tokens). */
+/** Questions that ask for a long answer get 2000 tokens instead of 500. */
 export function wantsLongAnswer (question: string): boolean {
   return /\b(summar\w*|explain\w*|describe\w*|detail\w*|elaborat\w*|long)\b/i.test(question)
 }

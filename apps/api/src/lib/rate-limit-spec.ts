@@ -1,10 +1,10 @@
 // Parses Flask-Limiter style limit strings ("5 per minute", "200 per day; 50 per hour") so operators
-// can keep the original's notation in their environment files.
+// can keep the Flask backend's notation in their environment files.
 
 export interface RateLimitSpec {
   max: number
   windowMs: number
-  /** Canonical description, as the original printed it: "5 per 1 minute". */
+  /** Canonical description, as 429 messages print it: "5 per 1 minute". */
   description: string
 }
 

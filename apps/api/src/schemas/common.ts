@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
 
-/** The original's envelope: `success` always, `message` on failures and most successes. */
+/** The response envelope clients rely on: `success` always, `message` on failures and most successes. */
 export const MessageResponse = Type.Object({
   success: Type.Boolean(),
   message: Type.String()
@@ -20,7 +20,7 @@ export function Nullable<T extends TSchema> (schema: T): TUnsafe<Static<T> | nul
 }
 
 /**
- * Strings the original `.strip()`ped. null counts as absent; numbers, booleans, arrays and objects
+ * Strings that are trimmed (as the Flask backend's `.strip()` did: docs/migrating-from-flask.md). null counts as absent; numbers, booleans, arrays and objects
  * are refused with a 400 (JSON bodies are validated without type coercion, see app.ts).
  */
 export const OptionalString = Type.Optional(Nullable(Type.String()))

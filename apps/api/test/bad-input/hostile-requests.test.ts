@@ -11,7 +11,7 @@ import { multipart } from '../helpers/documents.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 
 // Hostile and malformed JSON requests against every JSON route, auth and path parameters: each one
-// gets its documented 4xx (or the contract's 200 {success:false}) as JSON, no 5xx, and leaves every
+// gets its documented 4xx (or a 200 {success:false} soft failure) as JSON, no 5xx, and leaves every
 // table exactly as it was. One `it` per case.
 
 interface User { id: string, email: string, token: string }

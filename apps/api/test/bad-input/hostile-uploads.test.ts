@@ -14,7 +14,7 @@ import { multipart as audioForm, wavWithTranscript } from '../helpers/voice.js'
 
 // Multipart abuse, hostile PDFs and hostile audio against /upload, /transcribe, /voice-query and
 // /speak (with the Groq mock as speech engine, so every route runs for real): each is refused with a
-// JSON 4xx or the contract's 200 {success:false}, no 5xx, and no table changes.
+// JSON 4xx or a 200 {success:false} soft failure, no 5xx, and no table changes.
 
 interface User { id: string, token: string }
 
@@ -69,7 +69,7 @@ const cases: HostileCase[] = [
   { name: 'upload: traversal filename with PNG bytes', status: 400, message: /^Invalid file type: image\/png/, request: () => upload('../../../etc/passwd.pdf', Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')) },
   { name: 'upload: part header of 200 KB (filename cut, so not a .pdf)', status: 200, message: 'Only PDF files are allowed', request: () => rawMultipart('/upload', [Buffer.concat([Buffer.from(`Content-Disposition: form-data; name="file"; filename="${'h'.repeat(200 * 1024)}.pdf"\r\nContent-Type: application/pdf\r\n\r\n`), makeCorruptPdf(64)])]) },
   { name: 'upload: 30 file parts (only the first is read)', status: 200, message: CORRUPT, request: () => rawMultipart('/upload', Array.from({ length: 30 }, (_, i) => filePart('file', `p${i}.pdf`, makeCorruptPdf(32)))) },
-  // Not multipart at all: no file, as the original saw it (request.files empty), not a 415.
+  // Not multipart at all: no file, so "No file uploaded", not a 415 (docs/migrating-from-flask.md).
   { name: 'upload: a raw PDF body (application/pdf)', status: 200, message: 'No file uploaded', request: async () => asCarol({ method: 'POST', url: '/upload', headers: { 'content-type': 'application/pdf' }, payload: await makePdf({ pages: ['Raw body.'] }) }) },
   { name: 'upload: raw bytes as application/octet-stream', status: 200, message: 'No file uploaded', request: () => asCarol({ method: 'POST', url: '/upload', headers: { 'content-type': 'application/octet-stream' }, payload: randomBytes(4096) }) },
   { name: 'upload: a raw body without a content type', status: 200, message: 'No file uploaded', request: () => asCarol({ method: 'POST', url: '/upload', payload: Buffer.from('%PDF-1.4 no content type') }) },

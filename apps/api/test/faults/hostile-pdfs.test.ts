@@ -7,7 +7,7 @@ import { hostilePdfs, slowPdf } from '../helpers/hostile-pdfs.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 import { pm2Processes } from '../helpers/pm2-processes.js'
 
-// Decompression bombs uploaded to the real launcher (PM2, 2 workers): each ends in the contract's
+// Decompression bombs uploaded to the real launcher (PM2, 2 workers): each ends in the soft failure
 // 200 {success:false, message} with nothing stored, no worker's RSS grows past the budget, no worker
 // is recycled, and another user's upload made meanwhile is stored in about its usual time.
 

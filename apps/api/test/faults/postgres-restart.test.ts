@@ -10,7 +10,7 @@ import { makePdf } from '../helpers/pdf-fixtures.js'
 // PostgreSQL (a throwaway cluster of our own) goes down while the API is under steady HTTP load, then
 // comes back. During the outage every answer is clean JSON: /health stays 200 (liveness from memory),
 // /health/ready is 503, routes that need the database answer 503 {success:false, message} (or the
-// contract's own soft failure), none hangs; once Postgres is back the same process serves normally.
+// route's own soft failure), none hangs; once Postgres is back the same process serves normally.
 
 const OUTAGE_MS = 3000
 /** The pool's connection timeout is 2 s; nothing may wait longer than that plus slack. */
@@ -125,7 +125,7 @@ describe.each([
       expect(byLabel(label).length, label).toBeGreaterThan(0)
       expect(byLabel(label).every((s) => s.status === 503), `${label}: ${JSON.stringify(tally(byLabel(label)))}`).toBe(true)
     }
-    // The contract's soft failures (200 {success:false, message}) are fine for the listing routes.
+    // The soft failures (200 {success:false, message}) are fine for the listing routes.
     for (const label of ['documents', 'limits', 'preferences']) {
       expect(byLabel(label).every((s) => s.status === 503 || (s.status === 200 && JSON.parse(s.body).success === false)), label).toBe(true)
     }

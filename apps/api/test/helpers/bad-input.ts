@@ -50,7 +50,7 @@ export function freshAddress (): string {
 
 /**
  * Sends one hostile request and checks what every refusal must look like: the expected 4xx (or the
- * contract's 200 `{success:false}`), a JSON body with `success:false` or the decorator's `{error}`,
+ * 200 `{success:false}` soft failures), a JSON body with `success:false` or the decorator's `{error}`,
  * never a 5xx, and no change to any table.
  */
 export async function runHostileCase (app: FastifyInstance, db: pg.Pool, c: HostileCase): Promise<LightMyRequestResponse> {

@@ -94,7 +94,7 @@ describe('PDF signature', () => {
     expect(sniffMimeType(big)).toBe('text/plain')
   })
 
-  it('builds the contract message', () => {
+  it('builds the rejection message', () => {
     expect(invalidFileTypeMessage('text/plain')).toBe('Invalid file type: text/plain. Only PDF files are allowed.')
     expect(checkPdfSignature(bytes('hello'))).toEqual({
       ok: false,

@@ -24,8 +24,8 @@ export interface AnswerCacheKeyParts {
 }
 
 /**
- * Answers cached per user, document and question (`query:<hash>`, the original's scheme plus the
- * documents fingerprint). Fails soft: an unreachable store is a cache miss.
+ * Answers cached per user, document and question (`query:<hash>` of the question, plus the
+ * documents fingerprint, so new documents are never answered from the cache). Fails soft: an unreachable store is a cache miss.
  */
 export class AnswerCache {
   #lastErrorLog = 0

@@ -11,9 +11,9 @@ export interface AuthUser {
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * preParsing hook of the routes that need a logged-in user; answers the original's 401 shapes.
+     * preParsing hook of the routes that need a logged-in user; answers the 401 shapes clients handle.
      * It runs before the body is parsed and validated, so an anonymous malformed body is a 401, as
-     * the original checked the token first.
+     * the token is checked first.
      */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     issueToken: (user: AuthUser) => string
@@ -23,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-/** Same lifetime and claims as the original (user_id, email, iat, exp), so its tokens keep working. */
+/** Same lifetime and claims as the Flask backend's tokens (user_id, email, iat, exp), so those keep working. */
 export const TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -46,7 +46,8 @@ export default fp<{ secret: string }>(async (fastify, opts) => {
     if (header === undefined || header.trim() === '') {
       return reply.code(401).send({ error: 'No authorization header' })
     }
-    // The original split on one space and took the second piece, whatever the scheme word.
+    // The token is the second space-separated piece, whatever the scheme word (`Bearer`, `Token`, ...):
+    // clients of the Flask backend may send either.
     const token = header.split(' ')[1]
     if (token === undefined) {
       return reply.code(401).send({ error: 'Invalid authorization header format' })

@@ -24,7 +24,7 @@ export interface DocumentListItem {
   uploaded_at: string
 }
 
-/** A `documents` row as the phase-2 routes return it (with the original's column names as aliases). */
+/** A `documents` row as the document routes return it (with the column names clients read as aliases). */
 export interface DocumentRecord {
   id: string
   name: string
@@ -185,7 +185,7 @@ export class DocumentsRepository {
     return rows[0]?.n ?? 0
   }
 
-  /** In upload order, like the original's listing. */
+  /** In upload order, the order clients list them in. */
   async list (userId: string): Promise<DocumentListItem[]> {
     const { rows } = await this.pool.query<DocumentListItem>(
       `SELECT d.id, d.name, d.filename, d.bytes::float8 AS bytes, d.pages, d.chunk_count AS total_chunks,
@@ -290,7 +290,7 @@ export class DocumentsRepository {
     return rows[0]?.chunk_count ?? null
   }
 
-  /** Removes the caller's documents only (the original dropped everyone's). Returns how many. */
+  /** Removes the caller's documents only, never another user's. Returns how many. */
   async deleteAll (userId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>(
       `WITH removed AS (DELETE FROM documents WHERE user_id = $1 RETURNING 1),

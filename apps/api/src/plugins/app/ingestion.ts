@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 export interface IngestInput {
   userId: string
-  /** The contract's document_name. */
+  /** The name clients use for the document (file name without `.pdf`). */
   name: string
   /** The secure filename the document was saved under. */
   filename: string
@@ -32,7 +32,7 @@ export type IngestResult =
   | { ok: false, reason: 'aborted' }
   | { ok: false, reason: 'user_gone' }
 
-/** What the user reads for each extraction failure (the contract's 200 {success:false, message}). */
+/** What the user reads for each extraction failure (200 {success:false, message}, which clients show as is). */
 export const PDF_ERROR_MESSAGES: Record<PdfErrorCode, string> = {
   PDF_ENCRYPTED: 'This PDF is password-protected. Please remove the password and upload it again.',
   PDF_CORRUPT: 'This PDF is corrupt or incomplete and could not be read. Please check the file and upload it again.',

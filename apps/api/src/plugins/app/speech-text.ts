@@ -23,7 +23,7 @@ export function detectLanguage (text: string): SpeechLanguage {
   return 'en'
 }
 
-/** As the original: `auto` (or nothing) detects from the text, unsupported codes become English. */
+/** `auto` (or nothing) detects from the text, unsupported codes become English. */
 export function resolveLanguage (requested: string | null | undefined, text: string): SpeechLanguage {
   const code = (requested ?? '').trim().toLowerCase()
   if (code === '' || code === 'auto') return detectLanguage(text)

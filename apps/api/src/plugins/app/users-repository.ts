@@ -30,7 +30,7 @@ export interface NewUser {
 
 export type UsageEventType = 'user_signup' | 'user_login' | 'password_changed' | 'email_changed' | 'feedback_submitted' | 'query_asked'
 
-// created_at as PostgREST printed it for the original (ISO 8601 without a zone), which /auth/me returns.
+// created_at as PostgREST printed it for the Flask backend (ISO 8601 without a zone), which /auth/me returns.
 const USER_COLUMNS = `id, email, password_hash, role, occupation, institution, is_verified,
   to_char(created_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS created_at`
 
@@ -54,7 +54,7 @@ export class UsersRepository {
     return rows[0]
   }
 
-  /** Creates the user with its plan and voice preference rows (the original relied on triggers). Returns undefined if the email is taken. */
+  /** Creates the user with its plan and voice preference rows (no database trigger does it). Returns undefined if the email is taken. */
   async create (user: NewUser): Promise<UserRow | undefined> {
     const client = await this.pool.connect()
     try {

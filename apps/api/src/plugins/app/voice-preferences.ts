@@ -7,7 +7,7 @@ declare module 'fastify' {
   }
 }
 
-/** The engine names the UI offers and the table's CHECK accepts (contract 5.3). */
+/** The engine names the UI offers and the table's CHECK accepts (kept from the Flask backend, whatever engine really speaks). */
 export const VOICE_ENGINES = ['auto', 'gtts', 'azure', 'coqui'] as const
 export type VoiceEngine = typeof VOICE_ENGINES[number]
 
@@ -15,7 +15,7 @@ export function isVoiceEngine (value: string): value is VoiceEngine {
   return (VOICE_ENGINES as readonly string[]).includes(value)
 }
 
-/** The full row, timestamps printed as PostgREST printed them for the original. */
+/** The full row, timestamps printed as PostgREST printed them for the Flask backend. */
 export interface VoicePreferencesRow {
   id: string
   user_id: string
@@ -60,7 +60,7 @@ export class VoicePreferencesRepository {
     )
   }
 
-  /** The user's plan row; undefined when there is none (the original then treats the user as unrestricted). */
+  /** The user's plan row; undefined when there is none (such a user is then treated as unrestricted). */
   async plan (userId: string): Promise<PlanRow | undefined> {
     const { rows } = await this.pool.query<PlanRow>(
       'SELECT plan_type, max_documents, max_queries_per_day FROM user_plans WHERE user_id = $1',

@@ -1,7 +1,7 @@
 import fastifyCors from '@fastify/cors'
 import fp from 'fastify-plugin'
 
-/** flask-cors settings of the original, so the React app's preflights pass unchanged. */
+/** The Flask backend's flask-cors settings, so the React app's preflights pass unchanged. */
 export default fp<{ origins: string[] }>(async (fastify, opts) => {
   await fastify.register(fastifyCors, {
     origin: opts.origins,
@@ -11,7 +11,7 @@ export default fp<{ origins: string[] }>(async (fastify, opts) => {
     allowedHeaders: 'Content-Type, Authorization, baggage, sentry-trace, X-Requested-With, Accept, Origin, Range',
     exposedHeaders: 'Content-Type, Authorization, Content-Length, Content-Range, Accept-Ranges, Retry-After',
     maxAge: 3600,
-    // A bare OPTIONS (no preflight headers) answers 204 as the original did, not 400.
+    // A bare OPTIONS (no preflight headers) answers 204, not 400.
     strictPreflight: false
   })
 }, { name: 'cors' })

@@ -2,20 +2,20 @@ import fastifyMultipart from '@fastify/multipart'
 import { errorCodes, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
-/** Largest request body the original accepted (Flask MAX_CONTENT_LENGTH). */
+/** Largest request body accepted (50 MiB, the Flask backend's MAX_CONTENT_LENGTH). */
 export const MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 /**
  * Registered by the routes that take uploads (/upload, /transcribe, /voice-query), not globally:
  * @fastify/multipart adds an async onRequest and onResponse hook (and a 'close' listener) to every
  * route of the context it is registered in, work every JSON request paid for nothing (~1% of a
- * GET /health's CPU, measured). Other routes answer a multipart body with 415, as the original did
- * for non-JSON bodies.
+ * GET /health's CPU, measured). Other routes answer a multipart body with 415, like any
+ * other non-JSON body.
  */
 export default fp(async (fastify) => {
   // These routes read multipart bodies only. Any other body (a raw PDF, JSON, text, an unknown or
-  // missing content type) is read to the same cap and discarded, so the route answers what the
-  // original answered a request without files (200 "No file uploaded" / "No audio file provided"),
+  // missing content type) is read to the same cap and discarded, so the route answers as for a
+  // request without files (200 "No file uploaded" / "No audio file provided"),
   // never a 415 or the 1 MiB JSON limit.
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', discardBody)

@@ -69,7 +69,7 @@ function setValidators (reply: FastifyReply, meta: AudioMeta): void {
 }
 
 /**
- * GET and HEAD /audio/:filename (contract 5.5). Public: the React app's <audio> and fetch carry no
+ * GET and HEAD /audio/:filename. Public: the React app's <audio> and fetch carry no
  * token, so file names are unguessable instead. Exempt from the per-IP limit, because the UI polls
  * with HEAD every 500 ms while an answer's audio is generated.
  */

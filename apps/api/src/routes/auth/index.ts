@@ -75,7 +75,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   })
 
-  // GET shares the login bucket, as in the original, and explains itself to people who open it in a browser.
+  // GET shares the login bucket and explains itself to people who open it in a browser.
   fastify.get('/login', {
     config: { rateLimitPolicy: credentialLimit(rateLimits.login) },
     schema: { response: { 405: LoginMethodNotAllowed } }

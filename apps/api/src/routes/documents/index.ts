@@ -47,7 +47,7 @@ const Category = Type.Object({
   created_at: Type.String()
 })
 
-/** The original's store errors carried `error`, not `message`. */
+/** Store errors carry `error`, not `message`: clients read that field here. */
 const StoreErrorResponse = Type.Object({ success: Type.Literal(false), error: Type.String() })
 
 const ListResponse = Type.Union([
@@ -64,7 +64,7 @@ const SearchQuery = Type.Object({
 
 const MetadataBody = Nullable(Type.Object({
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-  /** An array, or a comma-separated string as the original accepted. */
+  /** An array, or a comma-separated string (both are accepted). */
   tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
   description: Type.Optional(Type.String({ maxLength: 5000 }))
 }))
@@ -142,7 +142,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
-      // Only the caller's documents (the original dropped every user's: a MAY FIX of the contract).
+      // Only the caller's documents, never another user's (docs/migrating-from-flask.md).
       const count = await fastify.documents.deleteAll(request.user.id)
       return { success: true, message: `Cleared ${count} documents from the system` }
     } catch (err) {

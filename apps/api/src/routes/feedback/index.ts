@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { isInvalidInputError, isMissingUserError } from '../../plugins/external/postgres.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
-// Types are checked in the handler, so every malformed body gets the contract's one message.
+// Types are checked in the handler, so every malformed body gets the same one message.
 const FeedbackBody = Type.Object({
   message_id: Type.Optional(Type.Unknown()),
   query: Type.Optional(Type.Unknown()),
@@ -35,11 +35,11 @@ function textOf (value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-/** POST /feedback (contract 6). */
+/** POST /feedback. */
 const feedbackRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/feedback', {
     preParsing: fastify.authenticate,
-    // A body that is not a JSON object still gets the contract's 400 message.
+    // A body that is not a JSON object still gets that 400 message.
     attachValidation: true,
     schema: { body: FeedbackBody, response: { 200: MessageResponse, 400: MessageResponse, 401: UnauthorizedResponse, 500: MessageResponse } }
   }, async (request, reply) => {

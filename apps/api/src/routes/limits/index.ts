@@ -13,7 +13,7 @@ const LimitsResponse = Type.Object({
       reset_at: Type.Union([Type.Integer(), Type.Null()])
     }),
     file_size: Type.Object({ max_mb: Type.Number() }),
-    // Flat fields the React UsageDashboard reads (the original never sent them).
+    // Flat fields the React UsageDashboard reads beside the nested shape.
     documents_used: Type.Integer(),
     max_documents: Type.Integer(),
     documents_remaining: Type.Integer(),
@@ -33,7 +33,7 @@ const limitsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return rows[0]?.plan_type ?? 'free'
   }
 
-  // Reads the quota without counting (the original consumed a question per call: a MAY FIX).
+  // Reads the quota without counting: looking at the quota must not use a question.
   fastify.get('/limits', {
     preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Union([LimitsResponse, MessageResponse]), 401: UnauthorizedResponse } }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
-/** Retrieval is Postgres full-text search; the original's embedding fields name that honestly. */
+/** Retrieval is Postgres full-text search; the embedding fields clients read name that honestly. */
 const RETRIEVAL_MODEL = 'postgres-fts-english'
 const COLLECTION_NAME = 'document_chunks'
 
@@ -47,7 +47,7 @@ const UserStatsResponse = Type.Object({
 
 const CacheStatsResponse = Type.Object({ success: Type.Literal(true), cache: CacheStats })
 
-/** The caller's entries in the shared store: the contract's CacheStats shape, scoped to one user. */
+/** The caller's entries in the shared store: the CacheStats shape clients read, scoped to one user. */
 async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise<Static<typeof CacheStats>> {
   try {
     // Probes the store itself: the history and quota readers fail soft and would hide an outage.
@@ -62,10 +62,9 @@ async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise
 }
 
 /**
- * GET /stats, GET /user/stats, GET /cache/stats, POST /cache/clear (contract 6).
- * MAY FIX: the original's /stats was public and listed every user's document names, and its
- * /cache/clear was public and flushed every key, resetting everyone's daily quota. All four now
- * require login and see or touch only the caller's data; quotas are never cleared.
+ * GET /stats, GET /user/stats, GET /cache/stats, POST /cache/clear. All four require login and see or
+ * touch only the caller's data, and quotas are never cleared: no user may list another's document
+ * names or reset everyone's daily quota (both were possible in the Flask backend).
  */
 const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/stats', {

@@ -15,8 +15,8 @@ const TranscribeResponse = Type.Object({
 })
 
 /**
- * POST /transcribe (contract 5.6). MAY FIX: the original was public, which let anyone spend the
- * service's Groq quota; it now requires login like every other voice route (no client calls it).
+ * POST /transcribe. Requires login like every other voice route, so nobody can spend the service's
+ * Groq quota anonymously (it was public in the Flask backend; no client calls it).
  */
 const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(multipart)

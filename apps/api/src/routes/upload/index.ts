@@ -45,7 +45,7 @@ const LimitReachedResponse = Type.Object({
   })
 })
 
-/** The per-file 413 of the contract; the 50 MiB request cap answers the plain envelope. */
+/** The per-file 413 (`file_too_large`); the 50 MiB request cap answers the plain envelope. */
 const FileTooLargeResponse = Type.Object({
   success: Type.Literal(false),
   message: Type.String(),
@@ -98,7 +98,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       // only the first maxUploadBytes + 1 bytes are kept. throwFileSizeLimit off: we check `truncated`.
       part = await request.file({ limits: { fileSize: MAX_REQUEST_BYTES }, throwFileSizeLimit: false })
     } catch (err) {
-      // Not multipart at all: Flask saw no file either.
+      // Not multipart at all: no file, so "No file uploaded" (docs/migrating-from-flask.md).
       if ((err as { code?: string }).code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return soft(reply, 'No file uploaded')
       throw err
     }
@@ -162,7 +162,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const data = Buffer.concat(kept, keptBytes)
 
-    // libmagic's job in the original: the content, not the name, must be a PDF.
+    // The content, not the name, must be a PDF (what libmagic checked in the Flask backend).
     const signature = checkPdfSignature(data)
     if (!signature.ok) return reply.code(400).send({ success: false, message: signature.message })
 

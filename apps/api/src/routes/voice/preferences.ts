@@ -38,7 +38,7 @@ const PutResponse = Type.Object({
 /** Column width of language_preference. */
 const MAX_LANGUAGE_LENGTH = 10
 
-/** GET/PUT /voice/preferences (contract 5.3); failures are 200 `{success:false}` as the UI expects. */
+/** GET/PUT /voice/preferences; failures are 200 `{success:false}` as the UI expects. */
 const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/voice/preferences', {
     preParsing: fastify.authenticate,
@@ -65,13 +65,13 @@ const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (typeof engine !== 'string' || !isVoiceEngine(engine)) {
       return { success: false, message: `Invalid engine. Must be one of: ${VOICE_ENGINES.join(', ')}` }
     }
-    // Not validated in the original either; a non-string or an over-long value was a failed upsert.
+    // Values are not validated beyond the engine name; a non-string or an over-long value was a failed upsert.
     if (typeof language !== 'string' || language.length > MAX_LANGUAGE_LENGTH) {
       return { success: false, message: 'Failed to update preferences' }
     }
     try {
       if (engine === 'azure') {
-        // A user without a plan row is not on the free plan, as in the original.
+        // A user without a plan row is not on the free plan.
         const plan = await fastify.voicePreferences.plan(request.user.id)
         if (plan?.plan_type === 'free') {
           return { success: false, message: 'Azure Neural TTS is a premium feature. Please upgrade your plan.', premium_required: true }
