@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 import type { KvStore } from './kv-store.js'
 
 declare module 'fastify' {
@@ -53,9 +54,11 @@ export function quotaExceededBody (quota: QuotaState) {
  * not stop users from asking. The outage is logged.
  */
 export class QueryQuota {
-  #lastErrorLog = 0
+  readonly #warnUnavailable: (err: unknown) => void
 
-  constructor (private readonly kv: KvStore, readonly limit: number, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly kv: KvStore, readonly limit: number, log: FastifyBaseLogger) {
+    this.#warnUnavailable = throttledWarning((err) => log.warn({ err }, 'query quota store unavailable: quota not enforced'))
+  }
 
   #key (userId: string): string {
     return `rate:query:${userId}`
@@ -72,11 +75,7 @@ export class QueryQuota {
   }
 
   #failOpen (err: unknown): QuotaState {
-    const now = Date.now()
-    if (now - this.#lastErrorLog > 10_000) {
-      this.#lastErrorLog = now
-      this.log.warn({ err }, 'query quota store unavailable: quota not enforced')
-    }
+    this.#warnUnavailable(err)
     return { allowed: true, used: 0, remaining: this.limit, limit: this.limit, resetAt: null }
   }
 
