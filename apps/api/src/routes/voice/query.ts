@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { isAnsweringError } from '../../plugins/app/answering.js'
+import { isAnsweringError } from '../../plugins/app/answering-llm.js'
 import { quotaExceededBody } from '../../plugins/app/query-quota.js'
 import { SpeechError } from '../../plugins/app/speech-engines.js'
 import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugins/app/speech-http.js'
