@@ -25,8 +25,8 @@ export interface AnswerCacheKeyParts {
 }
 
 /**
- * Answers cached per user, document and question (`query:<hash>`, the original's scheme plus the
- * documents fingerprint). Fails soft: an unreachable store is a cache miss.
+ * Answers cached per user, document and question (`query:<hash>`, the Flask backend's key scheme
+ * plus the documents fingerprint, so an upload or delete makes earlier answers misses). Fails soft: an unreachable store is a cache miss.
  */
 export class AnswerCache {
   readonly #warn: (err: unknown) => void

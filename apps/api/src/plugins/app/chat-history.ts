@@ -14,8 +14,8 @@ export const HISTORY_ENTRIES = 6
 export const HISTORY_TTL_MS = 24 * 3600 * 1000
 
 /**
- * The original's `conversation:<user_id>`: a JSON array `[q1, a1, q2, a2, ...]`, TTL renewed on every
- * save. Trimmed to the entries the prompt can use (the original grew it forever).
+ * `conversation:<user_id>` (the Flask backend's key): a JSON array `[q1, a1, q2, a2, ...]`, TTL renewed on every
+ * save. Trimmed to the entries the prompt can use (older entries are dropped).
  * Reads and writes fail soft: an outage costs the conversation context, never the answer.
  */
 export class ChatHistory {
@@ -42,8 +42,8 @@ export class ChatHistory {
   }
 
   /**
-   * `loaded` is the conversation as read for this question (saves reading it again). Like the original's
-   * read-then-write, two questions of one user answered at the same moment keep only one of the pairs.
+   * `loaded` is the conversation as read for this question (saves reading it again). Read-then-write, so
+   * two questions of one user answered at the same moment keep only one of the pairs.
    */
   async append (userId: string, question: string, answer: string, loaded?: readonly string[]): Promise<void> {
     try {

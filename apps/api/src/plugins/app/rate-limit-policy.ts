@@ -99,7 +99,7 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
     if (policy === false) return
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     if (methods.every((m) => m === 'OPTIONS')) return
-    // One bucket per path, whatever the method (HEAD and GET share one), as the original counted per endpoint.
+    // One bucket per path, whatever the method (HEAD and GET share one), so a limit counts per endpoint.
     const hook = buildHook(route.url, policy ?? { limits: opts.defaultLimits })
     // After authentication: appended behind the route's own preParsing hooks (its `authenticate`),
     // still before the body is read.

@@ -22,7 +22,7 @@ export interface SynthesizedSpeech {
   truncated: boolean
 }
 
-/** What /speak and /voice-query return about a stored clip (contract 5.2 field names). */
+/** What /speak and /voice-query return about a stored clip (the field names clients read). */
 export interface SpokenAudio {
   audio_url: string
   filename: string
@@ -33,7 +33,7 @@ export interface SpokenAudio {
   truncated: boolean
 }
 
-/** /ask's `audio` object (contract 4); the file appears at `url` once synthesis finishes. */
+/** /ask's `audio` object; the file appears at `url` once synthesis finishes. */
 export interface AnswerAudio {
   url: string
   generating: true
@@ -103,7 +103,7 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
         return { bytes, engine, duration: Math.round((wavDuration(bytes) ?? 0) * 100) / 100, language, truncated }
       } catch (err) {
         if (err instanceof SpeechError && err.kind === 'aborted') throw err
-        // As the original fell back to gTTS: the next engine, if any, gets a try.
+        // A failed engine is not the end: the next engine, if any, gets a try.
         fastify.log.warn({ err, engine }, 'speech synthesis failed')
         lastError = err
       }

@@ -26,7 +26,7 @@ const SpeakResponse = Type.Object({
   truncated: Type.Boolean()
 })
 
-/** POST /speak (contract 5.2): synchronous text-to-speech into the audio store. */
+/** POST /speak: synchronous text-to-speech into the audio store. */
 const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/speak', {
     preParsing: fastify.authenticate,

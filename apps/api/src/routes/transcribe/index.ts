@@ -16,8 +16,8 @@ const TranscribeResponse = Type.Object({
 })
 
 /**
- * POST /transcribe (contract 5.6). MAY FIX: the original was public, which let anyone spend the
- * service's Groq quota; it now requires login like every other voice route (no client calls it).
+ * POST /transcribe: speech to text. Requires login like every other voice route, so only users spend
+ * the service's Groq quota (the Flask backend left it public; no client calls it).
  */
 const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   await fastify.register(multipart)

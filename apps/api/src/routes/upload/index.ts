@@ -46,7 +46,7 @@ const LimitReachedResponse = Type.Object({
   })
 })
 
-/** The per-file 413 of the contract; the 50 MiB request cap answers the plain envelope. */
+/** The 413 for a file over the plan's size limit, with the limits; the 50 MiB request cap answers the plain envelope. */
 const FileTooLargeResponse = Type.Object({
   success: Type.Literal(false),
   message: Type.String(),
@@ -163,7 +163,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const data = Buffer.concat(kept, keptBytes)
 
-    // libmagic's job in the original: the content, not the name, must be a PDF.
+    // The content, not the name, must be a PDF.
     const signature = checkPdfSignature(data)
     if (!signature.ok) return reply.code(400).send({ success: false, message: signature.message })
 
