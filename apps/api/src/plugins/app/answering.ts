@@ -17,11 +17,10 @@ declare module 'fastify' {
 
 export interface AskInput {
   userId: string
+  /** Trimmed and not empty (routes/ask/question-path.ts checks it). */
   question: string
-  /** Exact document_name to search; null, undefined or '' searches all of the user's documents. */
-  documentName?: string | null
-  /** Accepted for callers that pass it on (speech); the answer text does not depend on it. */
-  language?: string
+  /** Exact document_name to search; null searches all of the user's documents. */
+  documentName: string | null
   /** The user's documents when the caller has read them already (it saves a round trip). */
   snapshot?: DocumentsSnapshot
   /** Abort when the client goes away: the upstream call is cancelled and nothing is saved. */
@@ -90,8 +89,7 @@ export class Answering {
    * abort); a broken retrieval gives the soft error answer (PIPELINE_ERROR_ANSWER, status 200).
    */
   async ask (input: AskInput): Promise<AskResult> {
-    const question = input.question.trim()
-    const documentName = input.documentName === undefined || input.documentName === null || input.documentName === '' ? null : input.documentName
+    const { question, documentName } = input
 
     let refs: DocumentRef[]
     let entries: string[]

@@ -7,7 +7,7 @@ import { SpeechError } from './speech-engines.js'
 export const MAX_AUDIO_UPLOAD_BYTES = 25 * 1024 * 1024
 export const AUDIO_TOO_LARGE_MESSAGE = 'Audio file too large. Maximum size is 25MB.'
 
-/** Extensions Whisper accepts; it infers the format from the name, so anything else is sent as .wav (as the original did). */
+/** Extensions Whisper accepts; it infers the format from the name, so anything else is sent as .wav. */
 const WHISPER_EXTENSIONS = new Set(['flac', 'mp3', 'mp4', 'mpeg', 'mpga', 'm4a', 'ogg', 'opus', 'wav', 'webm'])
 
 export type AudioUpload =
@@ -21,7 +21,7 @@ function uploadName (original: string): string {
 
 /**
  * Reads the multipart `audio` file (and the text fields) of /transcribe and /voice-query, answering
- * with the contract's messages. @fastify/multipart truncates an oversized file silently, so
+ * with the messages clients know (`No audio file provided`, ...). @fastify/multipart truncates an oversized file silently, so
  * `truncated` is checked and turned into a 413.
  */
 export async function readAudioUpload (request: FastifyRequest): Promise<AudioUpload> {
@@ -57,16 +57,7 @@ export async function readAudioUpload (request: FastifyRequest): Promise<AudioUp
   return { ok: true, ...audio, fields }
 }
 
-/** Aborts when the client disconnects before the reply is sent, so an abandoned request stops calling Groq. */
-export function clientAbortSignal (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
-  })
-  return controller.signal
-}
-
-/** Failures of a speech call: 503 when no engine exists, else the contract's 200 `{success:false, message}`. */
+/** Failures of a speech call: 503 when no engine exists, else 200 `{success:false, message}`. */
 export function sendSpeechError (reply: FastifyReply, err: unknown): FastifyReply {
   if (!(err instanceof SpeechError)) throw err
   if (err.kind === 'unavailable') return reply.code(503).send({ success: false, message: err.message })
