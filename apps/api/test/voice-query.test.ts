@@ -1,5 +1,5 @@
 import { startGroqMock, type GroqMock } from '@documind/groq-mock'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, type TestApp } from './helpers/app.js'
 import { addDocument, createUser, multipart, wavWithTranscript, type TestUser } from './helpers/voice.js'
 
@@ -130,6 +130,21 @@ describe('POST /voice-query', () => {
     const res = await voiceQuery(bob, 'What colour are bananas today?')
     expect(res.statusCode).toBe(502)
     expect(res.json()).toEqual({ success: false, message: 'The AI service is unavailable right now. Please try again shortly.' })
+    expect(await used(bob)).toBe(before)
+  })
+
+  it('refunds the question when any other failure leaves it unanswered, as /ask does', async () => {
+    const before = await used(bob)
+    // Storing the spoken answer fails with an unexpected error (not a speech-service one): a 500.
+    const save = vi.spyOn(t.app.audioStore, 'save').mockRejectedValueOnce(new Error('audio row rejected'))
+    try {
+      const res = await voiceQuery(bob, 'Are bananas yellow?')
+      expect(res.statusCode).toBe(500)
+      expect(res.json()).toEqual({ success: false, message: 'An error occurred' })
+      expect(save).toHaveBeenCalledTimes(1)
+    } finally {
+      save.mockRestore()
+    }
     expect(await used(bob)).toBe(before)
   })
 

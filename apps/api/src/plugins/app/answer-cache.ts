@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 import type { KvStore } from './kv-store.js'
 
 declare module 'fastify' {
@@ -28,9 +29,11 @@ export interface AnswerCacheKeyParts {
  * documents fingerprint, so new documents are never answered from the cache). Fails soft: an unreachable store is a cache miss.
  */
 export class AnswerCache {
-  #lastErrorLog = 0
+  readonly #warn: (err: unknown) => void
 
-  constructor (private readonly kv: KvStore, private readonly ttlSeconds: number, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly kv: KvStore, private readonly ttlSeconds: number, log: FastifyBaseLogger) {
+    this.#warn = throttledWarning((err) => log.warn({ err }, 'answer cache unavailable'))
+  }
 
   get enabled (): boolean {
     return this.ttlSeconds > 0
@@ -45,14 +48,6 @@ export class AnswerCache {
       suffix: `_${parts.userId}`
     })
     return `query:${createHash('sha256').update(material).digest('hex').slice(0, 32)}`
-  }
-
-  #warn (err: unknown): void {
-    const now = Date.now()
-    if (now - this.#lastErrorLog > 10_000) {
-      this.#lastErrorLog = now
-      this.log.warn({ err }, 'answer cache unavailable')
-    }
   }
 
   async get<T> (key: string): Promise<T | null> {

@@ -1,14 +1,12 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import type Groq from 'groq-sdk'
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'groq-sdk'
-import {
-  classifyQuery, extractiveAnswer, isFollowUp, isOverviewQuestion, matchCount, pageTag, questionTerms, searchQueries, selectContext,
-  SNIPPET_CHARS, termCoverage, wantsLongAnswer, windowAround, type QueryType
-} from '../../lib/answer-text.js'
+import { classifyQuery, extractiveAnswer, isFollowUp, wantsLongAnswer, type QueryType } from '../../lib/answer-text.js'
 import type { AnswerCache } from './answer-cache.js'
+import { chatMessages, LlmAnswerer } from './answering-llm.js'
+import { AnswerRetrieval, type Retrieval, type Source } from './answering-retrieval.js'
 import type { ChatHistory } from './chat-history.js'
-import type { DocumentRef, DocumentsRepository, DocumentsSnapshot, RetrievedChunk } from './documents-repository.js'
+import type { DocumentRef, DocumentsRepository, DocumentsSnapshot } from './documents-repository.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,11 +17,10 @@ declare module 'fastify' {
 
 export interface AskInput {
   userId: string
+  /** Trimmed and not empty (routes/ask/question-path.ts checks it). */
   question: string
-  /** Exact document_name to search; null, undefined or '' searches all of the user's documents. */
-  documentName?: string | null
-  /** Accepted for callers that pass it on (speech); the answer text does not depend on it. */
-  language?: string
+  /** Exact document_name to search; null searches all of the user's documents. */
+  documentName: string | null
   /** The user's documents when the caller has read them already (it saves a round trip). */
   snapshot?: DocumentsSnapshot
   /** Abort when the client goes away: the upstream call is cancelled and nothing is saved. */
@@ -43,11 +40,7 @@ export interface AskMetadata {
   model?: string
 }
 
-export interface AskSource {
-  document: string
-  page: number
-  snippet: string
-}
+export type AskSource = Source
 
 export interface AskResult {
   answer: string
@@ -55,37 +48,9 @@ export interface AskResult {
   sources: AskSource[]
 }
 
-export type AnsweringFailure = 'rate_limited' | 'unavailable' | 'timeout' | 'aborted'
-
-/** The answer could not be produced (upstream failure or client gone). Carries the HTTP status to answer. */
-export class AnsweringError extends Error {
-  constructor (
-    readonly reason: AnsweringFailure,
-    /** 499 (client gone) is never seen by anyone; the others are what /ask answers. */
-    readonly statusCode: 499 | 502 | 503 | 504,
-    message: string,
-    readonly retryAfterSeconds?: number
-  ) {
-    super(message)
-    this.name = 'AnsweringError'
-  }
-}
-
-export function isAnsweringError (err: unknown): err is AnsweringError {
-  return err instanceof AnsweringError
-}
-
 export const NO_INFORMATION_ANSWER = "I couldn't find relevant information in the documents to answer your question."
 export const PIPELINE_ERROR_ANSWER = 'I encountered an error while processing your question. Please try again.'
 export const EXTRACTIVE_MODEL = 'extractive'
-
-const SYSTEM_PROMPT = [
-  "You are DocuMind, an assistant that answers questions about the user's PDF documents.",
-  'Answer only from the context given with the question. After every fact, cite its source with the tag',
-  'written before that part of the context, exactly as written (a page tag such as [Page N]).',
-  'If the context does not contain the answer, say that the documents do not cover it.',
-  'Be concise and use Markdown.'
-].join(' ')
 
 export interface AnsweringOptions {
   groq: Groq | null
@@ -97,56 +62,34 @@ export interface AnsweringOptions {
   contextChars: number
 }
 
-interface Retrieval {
-  chunks: RetrievedChunk[]
-  /** How the chunks were found: every word, any word, or the document's opening (overview questions). */
-  tier: 'all' | 'any' | 'overview' | 'none'
-}
-
-const TIER_WEIGHT = { all: 1, any: 0.75, overview: 0.35, none: 0 } as const
-
-function round2 (value: number): number {
-  return Math.round(value * 100) / 100
-}
-
-/** An AbortSignal that fires when the parent does or after `ms`, and tells which one it was. */
-function deadline (parent: AbortSignal | undefined, ms: number): { signal: AbortSignal, timedOut: () => boolean, reset: (nextMs: number) => void, clear: () => void } {
-  const controller = new AbortController()
-  let timedOut = false
-  const fire = (): void => { timedOut = true; controller.abort() }
-  let timer = setTimeout(fire, ms)
-  const onParent = (): void => controller.abort()
-  parent?.addEventListener('abort', onParent, { once: true })
-  if (parent?.aborted === true) controller.abort()
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    reset: (nextMs) => { clearTimeout(timer); timer = setTimeout(fire, nextMs) },
-    clear: () => { clearTimeout(timer); parent?.removeEventListener('abort', onParent) }
-  }
-}
-
 export class Answering {
+  readonly #retrieval: AnswerRetrieval
+  /** null without GROQ_API_KEY: the extractive answerer writes every answer. */
+  readonly #llm: LlmAnswerer | null
+
   constructor (
     private readonly documents: DocumentsRepository,
     private readonly history: ChatHistory,
     private readonly cache: AnswerCache,
     private readonly options: AnsweringOptions,
     private readonly log: FastifyBaseLogger
-  ) {}
+  ) {
+    this.#retrieval = new AnswerRetrieval(documents, options.topK, options.contextChars)
+    const { groq, model, timeoutMs, maxRetries } = options
+    this.#llm = groq === null ? null : new LlmAnswerer({ groq, model, timeoutMs, maxRetries }, log)
+  }
 
   get mode (): 'groq' | 'extractive' {
-    return this.options.groq === null ? 'extractive' : 'groq'
+    return this.#llm === null ? 'extractive' : 'groq'
   }
 
   /**
    * Answers a question over the user's documents: retrieval, cache, history, then Groq (or the
    * extractive answerer without GROQ_API_KEY). Rejects only with AnsweringError (upstream failure,
-   * abort); a broken retrieval gives the contract's soft error answer.
+   * abort); a broken retrieval gives the soft error answer (PIPELINE_ERROR_ANSWER, status 200).
    */
   async ask (input: AskInput): Promise<AskResult> {
-    const question = input.question.trim()
-    const documentName = input.documentName === undefined || input.documentName === null || input.documentName === '' ? null : input.documentName
+    const { question, documentName } = input
 
     let refs: DocumentRef[]
     let entries: string[]
@@ -171,7 +114,7 @@ export class Answering {
         const result = { ...cached, metadata: { ...cached.metadata, cached: true } }
         return await this.#deliver(input, question, result, null, entries)
       }
-      retrieval = await this.#retrieve(targets, question, previousQuestion)
+      retrieval = await this.#retrieval.retrieve(targets, question, previousQuestion)
     } catch (err) {
       this.log.error({ err }, 'answering pipeline failed')
       const result: AskResult = { answer: PIPELINE_ERROR_ANSWER, metadata: { sources_used: 0, confidence: 0, query_type: 'error', cached: false }, sources: [] }
@@ -183,76 +126,28 @@ export class Answering {
       return await this.#deliver(input, question, result, null, entries)
     }
 
-    const terms = questionTerms(question)
-    const selected = selectContext(retrieval.chunks, terms, this.options.contextChars, this.options.topK)
-    const names = new Map(refs.map((r) => [r.id, r.name]))
-    const multiDocument = new Set(selected.map((s) => s.chunk.documentId)).size > 1
-    const context = selected.map(({ chunk, text }) => {
-      const document = names.get(chunk.documentId) ?? ''
-      return { document, page: chunk.page, text, tagDocument: multiDocument ? document : undefined }
-    })
-    const sources = dedupeSources(context.map((c) => ({ document: c.document, page: c.page, snippet: windowAround(c.text, terms, SNIPPET_CHARS) })))
-    const coverage = termCoverage(context.map((c) => c.text), terms)
+    const { context, sources, confidence } = this.#retrieval.context(retrieval, refs, question)
     const metadata: AskMetadata = {
       sources_used: context.length,
-      confidence: round2(Math.min(0.95, TIER_WEIGHT[retrieval.tier] * (0.35 + 0.6 * coverage))),
+      confidence,
       query_type: classifyQuery(question),
       cached: false,
-      model: this.options.groq === null ? EXTRACTIVE_MODEL : this.options.model
+      model: this.#llm === null ? EXTRACTIVE_MODEL : this.options.model
     }
 
-    if (this.options.groq === null) {
+    if (this.#llm === null) {
       const result = { answer: extractiveAnswer(question, context), metadata, sources }
       return await this.#deliver(input, question, result, cacheKey, entries)
     }
 
-    const contextText = context.map((c) => `${pageTag(c.page, c.tagDocument)} ${c.text}`).join('\n\n')
-    const messages: Groq.Chat.ChatCompletionMessageParam[] = [
-      { role: 'system', content: SYSTEM_PROMPT },
-      ...entries.map((content, i): Groq.Chat.ChatCompletionMessageParam => (i % 2 === 0 ? { role: 'user', content } : { role: 'assistant', content })),
-      { role: 'user', content: `Context:\n${contextText}\n\nQuestion: ${question}` }
-    ]
+    const messages = chatMessages(entries, context, question)
     const maxTokens = wantsLongAnswer(question) ? 2000 : 500
-    const answer = input.onDelta === undefined
-      ? await this.#complete(messages, maxTokens, input.signal)
-      : await this.#stream(messages, maxTokens, input, { metadata, sources })
+    const { onDelta } = input
+    const answer = onDelta === undefined
+      ? await this.#llm.complete(messages, maxTokens, input.signal)
+      : await this.#llm.stream(messages, maxTokens, input.signal, () => input.onStart?.({ metadata, sources }), onDelta)
     const result = { answer: answer.trim() === '' ? extractiveAnswer(question, context) : answer, metadata, sources }
     return await this.#finish(input, question, result, cacheKey, entries)
-  }
-
-  async #retrieve (targets: readonly DocumentRef[], question: string, previousQuestion: string | undefined): Promise<Retrieval> {
-    const ids = targets.map((t) => t.id)
-    if (ids.length === 0) return { chunks: [], tier: 'none' }
-    // Twice top-k candidates: the context budget may leave some out.
-    const limit = this.options.topK * 2
-    const queries = searchQueries(question)
-    if (queries.all !== '') {
-      const all = await this.documents.searchChunks(ids, queries.all, limit)
-      if (all.length > 0) return { chunks: all, tier: 'all' }
-      const any = await this.documents.searchChunks(ids, queries.any, limit)
-      if (any.length > 0) {
-        // Any-word matches include chunks sharing one incidental word: keep those matching more than
-        // half as many of the question's words as the best chunk.
-        const terms = questionTerms(question)
-        const counts = any.map((c) => matchCount(c.content, terms))
-        const best = Math.max(...counts)
-        return { chunks: best === 0 ? any : any.filter((_, i) => counts[i]! * 2 > best), tier: 'any' }
-      }
-    }
-    const overview = async (): Promise<Retrieval> => {
-      const leading = await this.documents.leadingChunks(ids, this.options.topK)
-      return { chunks: leading, tier: leading.length > 0 ? 'overview' : 'none' }
-    }
-    if (isOverviewQuestion(question)) return await overview()
-    // "When did it happen?" after "Tell me about Krakatoa": the previous question names the subject.
-    if (previousQuestion !== undefined && isFollowUp(question)) {
-      // This question's words first: the query keeps only the first MAX_SEARCH_TERMS words.
-      const followUp = searchQueries(`${question} ${previousQuestion}`)
-      const chunks = followUp.any === '' ? [] : await this.documents.searchChunks(ids, followUp.any, limit)
-      if (chunks.length > 0) return { chunks, tier: 'any' }
-    }
-    if (queries.all === '') return await overview()
-    return { chunks: [], tier: 'none' }
   }
 
   /**
@@ -270,97 +165,11 @@ export class Answering {
   async #finish (input: AskInput, question: string, result: AskResult, cacheKey: string | null, history: readonly string[]): Promise<AskResult> {
     await Promise.all([
       this.history.append(input.userId, question, result.answer, history),
-      // The "no information" answer is not cached (as in the original): an upload may change it.
+      // The "no information" answer is not cached: an upload may change it.
       cacheKey === null || result.metadata.cached ? undefined : this.cache.set(cacheKey, result)
     ])
     return result
   }
-
-  /** Upper bound of one non-streamed call: every attempt's timeout plus the SDK's backoff between them. */
-  #overallMs (): number {
-    return this.options.timeoutMs * (this.options.maxRetries + 1) + 2000 * this.options.maxRetries
-  }
-
-  async #complete (messages: Groq.Chat.ChatCompletionMessageParam[], maxTokens: number, signal: AbortSignal | undefined): Promise<string> {
-    const groq = this.options.groq!
-    const guard = deadline(signal, this.#overallMs())
-    try {
-      const completion = await groq.chat.completions.create(
-        { model: this.options.model, messages, max_tokens: maxTokens, temperature: 0.2 },
-        { signal: guard.signal })
-      return completion.choices[0]?.message.content ?? ''
-    } catch (err) {
-      throw this.#upstreamError(err, guard.timedOut(), signal)
-    } finally {
-      guard.clear()
-    }
-  }
-
-  async #stream (
-    messages: Groq.Chat.ChatCompletionMessageParam[], maxTokens: number, input: AskInput,
-    start: { metadata: AskMetadata, sources: AskSource[] }
-  ): Promise<string> {
-    const groq = this.options.groq!
-    // Until the first chunk: the whole retry budget; then at most timeoutMs of silence between chunks
-    // (the SDK's timeout stops at the response headers, a stalled body would otherwise hang).
-    const guard = deadline(input.signal, this.#overallMs())
-    let answer = ''
-    let started = false
-    try {
-      const stream = await groq.chat.completions.create(
-        { model: this.options.model, messages, max_tokens: maxTokens, temperature: 0.2, stream: true },
-        { signal: guard.signal })
-      for await (const chunk of stream) {
-        if (!started) {
-          started = true
-          input.onStart?.(start)
-        }
-        guard.reset(this.options.timeoutMs)
-        const delta = chunk.choices[0]?.delta.content
-        if (typeof delta === 'string' && delta !== '') {
-          answer += delta
-          input.onDelta?.(delta)
-        }
-      }
-      if (!started) input.onStart?.(start)
-      return answer
-    } catch (err) {
-      throw this.#upstreamError(err, guard.timedOut(), input.signal)
-    } finally {
-      guard.clear()
-    }
-  }
-
-  #upstreamError (err: unknown, timedOut: boolean, signal: AbortSignal | undefined): AnsweringError {
-    if (signal?.aborted === true) return new AnsweringError('aborted', 499, 'The request was cancelled.')
-    if (timedOut || err instanceof APIConnectionTimeoutError) {
-      this.log.warn('groq call timed out')
-      return new AnsweringError('timeout', 504, 'The AI service took too long to answer. Please try again.')
-    }
-    if (err instanceof APIUserAbortError) return new AnsweringError('aborted', 499, 'The request was cancelled.')
-    if (err instanceof APIError && err.status === 429) {
-      const retryAfter = Number(err.headers?.get('retry-after'))
-      this.log.warn({ status: 429 }, 'groq rate limited')
-      return new AnsweringError('rate_limited', 503, 'The AI service is busy right now. Please try again in a moment.',
-        Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 5)
-    }
-    if (err instanceof APIConnectionError || err instanceof APIError) {
-      this.log.error({ status: err instanceof APIError ? err.status : undefined, message: err.message }, 'groq call failed')
-      return new AnsweringError('unavailable', 502, 'The AI service is unavailable right now. Please try again shortly.')
-    }
-    this.log.error({ err }, 'groq call failed unexpectedly')
-    return new AnsweringError('unavailable', 502, 'The AI service is unavailable right now. Please try again shortly.')
-  }
-}
-
-function dedupeSources (sources: AskSource[]): AskSource[] {
-  const seen = new Set<string>()
-  return sources.filter((s) => {
-    const key = `${s.document}\u0000${s.page}`
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
 }
 
 export default fp(async (fastify) => {

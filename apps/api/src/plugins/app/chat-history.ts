@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 import type { KvStore } from './kv-store.js'
 
 declare module 'fastify' {
@@ -18,20 +19,14 @@ export const HISTORY_TTL_MS = 24 * 3600 * 1000
  * Reads and writes fail soft: an outage costs the conversation context, never the answer.
  */
 export class ChatHistory {
-  #lastErrorLog = 0
+  readonly #warn: (err: unknown, what: 'read' | 'write') => void
 
-  constructor (private readonly kv: KvStore, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly kv: KvStore, log: FastifyBaseLogger) {
+    this.#warn = throttledWarning((err, what) => log.warn({ err }, `chat history ${what} failed`))
+  }
 
   #key (userId: string): string {
     return `conversation:${userId}`
-  }
-
-  #warn (err: unknown, what: string): void {
-    const now = Date.now()
-    if (now - this.#lastErrorLog > 10_000) {
-      this.#lastErrorLog = now
-      this.log.warn({ err }, `chat history ${what} failed`)
-    }
   }
 
   async load (userId: string): Promise<string[]> {

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
-import { compareKeys, counterBatcher, TickBatcher } from '../../lib/tick-batcher.js'
-import { FIXED_WINDOW_LUA } from '../external/rate-limit-stores.js'
+import { PostgresFixedWindowCounter, RedisFixedWindowCounter, sweepExpiredRows, type FixedWindowCounter } from '../../lib/fixed-window-counter.js'
+import { compareKeys, TickBatcher, type CounterValue } from '../../lib/tick-batcher.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,52 +11,39 @@ declare module 'fastify' {
   }
 }
 
-export interface Counter {
-  count: number
-  /** Milliseconds until the window ends; 0 when there is no counter. */
-  ttlMs: number
-}
-
 /**
  * Both implementations are shared by every PM2 worker. Methods reject when the store is unreachable;
  * callers decide what that means (see query-quota.ts, chat-history.ts, answer-cache.ts).
  */
-export interface KvStore {
+export interface KvStore extends FixedWindowCounter {
   readonly kind: 'redis' | 'postgres'
   get: (key: string) => Promise<string | null>
   set: (key: string, value: string, ttlMs: number) => Promise<void>
   del: (key: string) => Promise<void>
-  /** Fixed-window counter: adds one; the window (ttl) starts with the first increment and is not extended. */
-  incr: (key: string, windowMs: number) => Promise<Counter>
-  /** Takes one back (never below 0), keeping the window. */
-  decr: (key: string) => Promise<void>
-  /** Reads a counter without changing it. */
-  peek: (key: string) => Promise<Counter>
 }
 
-const DECR_LUA = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current > 0 then redis.call('DECR', KEYS[1]) end
-return 0
-`
+/** The counters (the query quota) are the rate limits' fixed-window counters, on this store. */
+abstract class CountersOf implements FixedWindowCounter {
+  constructor (private readonly counters: FixedWindowCounter) {}
 
-declare module 'ioredis' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- must repeat ioredis' type parameter to merge
-  interface RedisCommander<Context> {
-    documindKvIncr: (key: string, windowMs: number) => Promise<[number, number]>
-    documindKvDecr: (key: string) => Promise<number>
+  async incr (key: string, windowMs: number): Promise<CounterValue> {
+    return await this.counters.incr(key, windowMs)
+  }
+
+  async decr (key: string): Promise<void> {
+    await this.counters.decr(key)
+  }
+
+  async peek (key: string): Promise<CounterValue> {
+    return await this.counters.peek(key)
   }
 }
 
-export class RedisKvStore implements KvStore {
+export class RedisKvStore extends CountersOf implements KvStore {
   readonly kind = 'redis'
 
   constructor (private readonly redis: Redis, private readonly prefix: string) {
-    // The client is shared with other plugins: define our scripts once.
-    if (typeof (redis as { documindKvIncr?: unknown }).documindKvIncr !== 'function') {
-      redis.defineCommand('documindKvIncr', { numberOfKeys: 1, lua: FIXED_WINDOW_LUA })
-      redis.defineCommand('documindKvDecr', { numberOfKeys: 1, lua: DECR_LUA })
-    }
+    super(new RedisFixedWindowCounter(redis, prefix))
   }
 
   async get (key: string): Promise<string | null> {
@@ -70,38 +57,9 @@ export class RedisKvStore implements KvStore {
   async del (key: string): Promise<void> {
     await this.redis.del(this.prefix + key)
   }
-
-  async incr (key: string, windowMs: number): Promise<Counter> {
-    const [count, ttlMs] = await this.redis.documindKvIncr(this.prefix + key, windowMs)
-    return { count, ttlMs }
-  }
-
-  async decr (key: string): Promise<void> {
-    await this.redis.documindKvDecr(this.prefix + key)
-  }
-
-  async peek (key: string): Promise<Counter> {
-    const results = await this.redis.multi().get(this.prefix + key).pttl(this.prefix + key).exec()
-    if (results === null) throw new Error('redis transaction aborted')
-    const [[getErr, value], [ttlErr, ttl]] = results as [[Error | null, string | null], [Error | null, number]]
-    if (getErr !== null) throw getErr
-    if (ttlErr !== null) throw ttlErr
-    if (value === null) return { count: 0, ttlMs: 0 }
-    return { count: Number(value), ttlMs: Math.max(0, ttl) }
-  }
 }
 
-/** Adds n to each counter, restarting the window of an expired one. */
-const PG_ADD_SQL = `
-INSERT INTO kv_store AS k (key, value, expires_at)
-SELECT u.k, u.n::text, clock_timestamp() + u.w * interval '1 millisecond'
-FROM unnest($1::text[], $2::int[], $3::float8[]) WITH ORDINALITY AS u(k, n, w, o) ORDER BY u.o
-ON CONFLICT (key) DO UPDATE SET
-  value = CASE WHEN k.expires_at <= clock_timestamp() THEN EXCLUDED.value ELSE (k.value::bigint + EXCLUDED.value::bigint)::text END,
-  expires_at = CASE WHEN k.expires_at <= clock_timestamp() THEN EXCLUDED.expires_at ELSE k.expires_at END
-RETURNING key, value::float8 AS count, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::float8 AS ttl`
-
-export class PostgresKvStore implements KvStore {
+export class PostgresKvStore extends CountersOf implements KvStore {
   readonly kind = 'postgres'
 
   // Reads and writes made in one turn of the event loop (one /ask reads its conversation and cached
@@ -132,13 +90,9 @@ export class PostgresKvStore implements KvStore {
     return writes.map(() => undefined)
   })
 
-  // Quota counters of one turn: one statement (the upsert's row locks keep concurrent workers exact).
-  readonly #counters = counterBatcher(async (keys, adds, windowsMs) => {
-    const { rows } = await this.pool.query<{ key: string, count: number, ttl: number }>({ name: 'kv-add', text: PG_ADD_SQL, values: [keys, adds, windowsMs] })
-    return rows.map((r) => ({ key: r.key, count: r.count, ttlMs: r.ttl }))
-  })
-
-  constructor (private readonly pool: pg.Pool) {}
+  constructor (private readonly pool: pg.Pool) {
+    super(new PostgresFixedWindowCounter(pool, 'kv_store'))
+  }
 
   async get (key: string): Promise<string | null> {
     return await this.#gets.add(key)
@@ -151,29 +105,6 @@ export class PostgresKvStore implements KvStore {
   async del (key: string): Promise<void> {
     await this.pool.query('DELETE FROM kv_store WHERE key = $1', [key])
   }
-
-  async incr (key: string, windowMs: number): Promise<Counter> {
-    return await this.#counters.add({ key, windowMs })
-  }
-
-  async decr (key: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE kv_store SET value = greatest(value::bigint - 1, 0)::text
-       WHERE key = $1 AND expires_at > clock_timestamp()`, [key])
-  }
-
-  async peek (key: string): Promise<Counter> {
-    const { rows } = await this.pool.query<{ value: string, ttl: string }>(
-      `SELECT value, greatest(0, ceil(extract(epoch FROM (expires_at - clock_timestamp())) * 1000))::bigint AS ttl
-       FROM kv_store WHERE key = $1 AND expires_at > clock_timestamp()`, [key])
-    const row = rows[0]
-    return row === undefined ? { count: 0, ttlMs: 0 } : { count: Number(row.value), ttlMs: Number(row.ttl) }
-  }
-
-  /** Expired rows are invisible to reads; this only reclaims their space. */
-  async sweep (): Promise<void> {
-    await this.pool.query('DELETE FROM kv_store WHERE expires_at < clock_timestamp()')
-  }
 }
 
 export default fp(async (fastify) => {
@@ -181,11 +112,6 @@ export default fp(async (fastify) => {
     fastify.decorate('kv', new RedisKvStore(fastify.redis, fastify.config.redisKeyPrefix))
     return
   }
-  const store = new PostgresKvStore(fastify.pg)
-  fastify.decorate('kv', store)
-  const timer = setInterval(() => {
-    store.sweep().catch((err: unknown) => fastify.log.warn({ err }, 'kv store sweep failed'))
-  }, 60_000)
-  timer.unref()
-  fastify.addHook('onClose', async () => clearInterval(timer))
+  fastify.decorate('kv', new PostgresKvStore(fastify.pg))
+  sweepExpiredRows(fastify, 'kv_store', 'kv store')
 }, { name: 'kv-store', dependencies: ['postgres', 'redis'] })

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 import type { KvStore } from './kv-store.js'
 
 declare module 'fastify' {
@@ -20,7 +21,7 @@ export interface QuotaState {
 
 export const QUOTA_WINDOW_MS = 24 * 3600 * 1000
 
-/** Python's strftime('%I:%M %p') in server-local time, as the original printed it. */
+/** The reset time as `hh:mm AM` (12-hour clock, server-local time), the form clients of the Flask backend read. */
 export function formatResetTime (epochSeconds: number): string {
   const date = new Date(epochSeconds * 1000)
   const hours = date.getHours()
@@ -32,7 +33,7 @@ export function quotaExceededMessage (limit: number, resetAt: number): string {
   return `Query limit reached. Beta users can make up to ${limit} queries per day. Your limit resets at ${formatResetTime(resetAt)}.`
 }
 
-/** The contract's 429 body for a refused question (/ask and /voice-query). */
+/** The 429 body for a question over the daily quota (/ask and /voice-query): message, flag and the quota's state. */
 export function quotaExceededBody (quota: QuotaState) {
   const resetAt = quota.resetAt ?? Math.ceil((Date.now() + QUOTA_WINDOW_MS) / 1000)
   const message = quotaExceededMessage(quota.limit, resetAt)
@@ -45,17 +46,19 @@ export function quotaExceededBody (quota: QuotaState) {
 }
 
 /**
- * Daily questions per user: a fixed 24 h window opened by the first question (the original's Upstash
- * behaviour), key `rate:query:<user_id>`, shared by all workers through the KV store.
+ * Daily questions per user: a fixed 24 h window opened by the first question and not extended
+ * by later ones, key `rate:query:<user_id>`, shared by all workers through the KV store.
  *
  * Fails OPEN when the store is unreachable: the quota bounds LLM spending, not security; the per-IP
- * limits still apply, and the original did the same (no limit without Redis). A cache outage should
+ * limits still apply. A cache outage should
  * not stop users from asking. The outage is logged.
  */
 export class QueryQuota {
-  #lastErrorLog = 0
+  readonly #warnUnavailable: (err: unknown) => void
 
-  constructor (private readonly kv: KvStore, readonly limit: number, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly kv: KvStore, readonly limit: number, log: FastifyBaseLogger) {
+    this.#warnUnavailable = throttledWarning((err) => log.warn({ err }, 'query quota store unavailable: quota not enforced'))
+  }
 
   #key (userId: string): string {
     return `rate:query:${userId}`
@@ -72,11 +75,7 @@ export class QueryQuota {
   }
 
   #failOpen (err: unknown): QuotaState {
-    const now = Date.now()
-    if (now - this.#lastErrorLog > 10_000) {
-      this.#lastErrorLog = now
-      this.log.warn({ err }, 'query quota store unavailable: quota not enforced')
-    }
+    this.#warnUnavailable(err)
     return { allowed: true, used: 0, remaining: this.limit, limit: this.limit, resetAt: null }
   }
 

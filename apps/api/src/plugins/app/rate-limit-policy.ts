@@ -2,6 +2,7 @@ import { normalizeIP } from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import type { RateLimitSpec } from '../../lib/rate-limit-spec.js'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 
 /**
  * What happens to a route's requests while the limit store (Redis or Postgres) is unreachable.
@@ -48,14 +49,7 @@ function sendLimiterReply (reply: FastifyReply, status: 429 | 503, retryAfterSec
 }
 
 export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
-  let lastStoreErrorLog = 0
-  function logStoreError (err: unknown): void {
-    const now = Date.now()
-    if (now - lastStoreErrorLog > 10_000) {
-      lastStoreErrorLog = now
-      fastify.log.warn({ err }, 'rate limit store unavailable')
-    }
-  }
+  const logStoreError = throttledWarning((err: unknown) => fastify.log.warn({ err }, 'rate limit store unavailable'))
 
   function buildHook (bucket: string, policy: RoutePolicy): onRequestAsyncHookHandler {
     const limiters: Array<{ spec: RateLimitSpec, check: Limiter }> = policy.limits.map((spec) => ({

@@ -57,15 +57,6 @@ export async function readAudioUpload (request: FastifyRequest): Promise<AudioUp
   return { ok: true, ...audio, fields }
 }
 
-/** Aborts when the client disconnects before the reply is sent, so an abandoned request stops calling Groq. */
-export function clientAbortSignal (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
-  })
-  return controller.signal
-}
-
 /** Failures of a speech call: 503 when no engine exists, else 200 `{success:false, message}`, which clients show as is. */
 export function sendSpeechError (reply: FastifyReply, err: unknown): FastifyReply {
   if (!(err instanceof SpeechError)) throw err

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { SpeechConfig } from '../../config.js'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 import { newAudioId } from './audio-store.js'
 import { ENGINE_NAMES, EspeakSpeech, GroqSpeech, SpeechError, detectEspeak, type SpeechEngineId, type Transcript } from './speech-engines.js'
 import { SPEECH_LANGUAGES, cleanForSpeech, resolveLanguage, truncateForSpeech, type SpeechLanguage } from './speech-text.js'
@@ -160,7 +161,10 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
   }
 
   let droppedAudio = 0
-  let lastDropLog = 0
+  const warnQueueFull = throttledWarning(() => {
+    fastify.log.warn({ queued: queue.length, dropped: droppedAudio }, 'answer audio queue full, answers sent without audio')
+    droppedAudio = 0
+  })
   const service: SpeechService = {
     engines: { groq: groq !== null, espeak: espeakVersion },
     canTranscribe: groq !== null,
@@ -176,12 +180,7 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
       if (queue.length >= opts.queueMax) {
         // Under load this happens per request: one line per 10 s with the count keeps the log readable.
         droppedAudio++
-        const now = Date.now()
-        if (now - lastDropLog >= 10_000) {
-          fastify.log.warn({ queued: queue.length, dropped: droppedAudio }, 'answer audio queue full, answers sent without audio')
-          lastDropLog = now
-          droppedAudio = 0
-        }
+        warnQueueFull()
         return null
       }
       const audioId = newAudioId()

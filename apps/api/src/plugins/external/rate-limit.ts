@@ -1,5 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
+import { sweepExpiredRows } from '../../lib/fixed-window-counter.js'
 import { PostgresRateLimitStore, RedisRateLimitStore } from './rate-limit-stores.js'
 
 declare module 'fastify' {
@@ -22,14 +23,9 @@ export default fp<RateLimitPluginOptions>(async (fastify, opts) => {
     store = new RedisRateLimitStore(fastify.redis, `${opts.keyPrefix}rl:`)
     fastify.decorate('rateLimitStoreKind', 'redis')
   } else {
-    const pgStore = new PostgresRateLimitStore(fastify.pg)
-    store = pgStore
+    store = new PostgresRateLimitStore(fastify.pg)
     fastify.decorate('rateLimitStoreKind', 'postgres')
-    const timer = setInterval(() => {
-      pgStore.sweep().catch((err: unknown) => fastify.log.warn({ err }, 'rate limit sweep failed'))
-    }, 60_000)
-    timer.unref()
-    fastify.addHook('onClose', async () => clearInterval(timer))
+    sweepExpiredRows(fastify, 'rate_limit_counters', 'rate limit')
   }
   // The plugin builds a store per route from this constructor; ours hand back the one shared instance.
   const SharedStore = function () { return store } as unknown as new () => typeof store

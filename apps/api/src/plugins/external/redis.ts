@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { throttledWarning } from '../../lib/throttled-warning.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,15 +40,8 @@ export default fp<RedisPluginOptions>(async (fastify, opts) => {
     })
     return result
   }
-  let lastErrorLog = 0
-  redis.on('error', (err) => {
-    // Throttled: a Redis outage would otherwise log on every reconnect attempt.
-    const now = Date.now()
-    if (now - lastErrorLog > 10_000) {
-      lastErrorLog = now
-      fastify.log.warn({ err }, 'redis connection error')
-    }
-  })
+  // Throttled: a Redis outage would otherwise log on every reconnect attempt.
+  redis.on('error', throttledWarning((err: Error) => fastify.log.warn({ err }, 'redis connection error')))
   try {
     await redis.connect()
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { clientAbortSignal, sendSpeechError } from '../../plugins/app/speech-http.js'
+import { whileClientConnected } from '../../lib/client-disconnect.js'
+import { sendSpeechError } from '../../plugins/app/speech-http.js'
 import { MessageResponse, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
 
 const SpeakBody = Type.Object({
@@ -38,12 +39,12 @@ const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const text = (body.text ?? '').trim()
     if (text === '') return { success: false, message: 'No text provided' }
     try {
-      const audio = await fastify.speech.speak({
+      const audio = await whileClientConnected(reply, async (signal) => await fastify.speech.speak({
         userId: request.user.id,
         text,
         language: body.language ?? 'auto',
-        signal: clientAbortSignal(reply)
-      })
+        signal
+      }))
       return { success: true as const, ...audio }
     } catch (err) {
       return sendSpeechError(reply, err)

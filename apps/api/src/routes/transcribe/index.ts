@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { SpeechError } from '../../plugins/app/speech-engines.js'
-import { clientAbortSignal, readAudioUpload, sendSpeechError } from '../../plugins/app/speech-http.js'
+import { whileClientConnected } from '../../lib/client-disconnect.js'
+import { readAudioUpload, sendSpeechError } from '../../plugins/app/speech-http.js'
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
@@ -35,13 +36,13 @@ const transcribeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!upload.ok) return reply.code(upload.status).send({ success: false, message: upload.message })
     const requested = whisperLanguage(upload.fields.language)
     try {
-      const transcript = await fastify.speech.transcribe({
+      const transcript = await whileClientConnected(reply, async (signal) => await fastify.speech.transcribe({
         bytes: upload.bytes,
         filename: upload.filename,
         contentType: upload.contentType,
         language: requested,
-        signal: clientAbortSignal(reply)
-      })
+        signal
+      }))
       return {
         success: true as const,
         text: transcript.text,

@@ -6,6 +6,7 @@ import { Type } from 'typebox'
 import { checkPdfSignature } from '../../ingestion/pdf-signature.js'
 import { documentNameFromFilename, secureFilename } from '../../ingestion/secure-filename.js'
 import multipart, { MAX_REQUEST_BYTES } from '../../plugins/external/multipart.js'
+import { whileClientConnected } from '../../lib/client-disconnect.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 /** Below the router's maxParamLength (app.ts), so every stored name can be addressed and deleted. */
@@ -172,15 +173,8 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const name = documentNameFromFilename(filename) || FALLBACK_DOCUMENT_NAME
 
     // The client going away cancels the extraction; nothing is stored for it.
-    const abort = new AbortController()
-    const onClose = (): void => { if (!reply.raw.writableFinished) abort.abort() }
-    reply.raw.once('close', onClose)
-    let result
-    try {
-      result = await fastify.ingestion.ingest({ userId, name, filename, data, sha256: hash.digest(), signal: abort.signal })
-    } finally {
-      reply.raw.off('close', onClose)
-    }
+    const sha256 = hash.digest()
+    const result = await whileClientConnected(reply, async (signal) => await fastify.ingestion.ingest({ userId, name, filename, data, sha256, signal }))
 
     if (!result.ok) {
       switch (result.reason) {
