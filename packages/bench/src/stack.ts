@@ -8,28 +8,16 @@ import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { freePort } from '@documind/harness'
 import { isRunning, spawnTracked } from './children.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** The API's own dependencies (pg, pm2, ioredis) are resolved from its package, which declares them. */
 const apiRequire = createRequire(join(REPO_ROOT, 'apps/api/package.json'))
-
-export async function freePort (host = '127.0.0.1'): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      server.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')))
-    })
-  })
-}
 
 interface PgClient {
   connect: () => Promise<void>

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { arch, cpus, freemem, hostname, loadavg, platform, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { makeReportPdf, mapLimit } from '@documind/harness'
 import { AddressAllocator } from './addresses.js'
-import { ApiClient, mapLimit } from './api.js'
+import { ApiClient } from './api.js'
 import type { LoadTestConfig } from './config.js'
 import {
   excellentCriteria, gradeP95, gradeSuccessRate, meetsRequirement, productionReadyCriteria,
   successCriteriaSummary, verdictOf, type CriteriaFacts, type OverallMetrics, type ScenarioFigures
 } from './grades.js'
 import { type Check, check, type Sample, SCENARIO_NAMES, type ScenarioName, type ScenarioResult } from './model.js'
-import { makePdf } from './pdf.js'
 import { DEFINITIONS, type MachineInfo, type Report, type StackInfo, type XffInfo } from './report/types.js'
 import { buildOverall, buildScenarioResult, scenarioSamples } from './results.js'
 import type { Progress } from './runner.js'
@@ -201,7 +201,7 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       signal,
       log,
       onProgress: (name, p) => hooks.progress?.(name, p),
-      uploadPdf: () => (pdfPromise ??= makePdf(7, config.upload.sizeBytes))
+      uploadPdf: () => (pdfPromise ??= makeReportPdf(7, config.upload.sizeBytes))
     }
 
     for (const name of SCENARIO_NAMES) {

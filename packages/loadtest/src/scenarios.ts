@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
+import { corpus, multipartFile } from '@documind/harness'
 import type { ApiClient } from './api.js'
 import type { LoadTestConfig } from './config.js'
 import { type Check, check, type Sample, type ScenarioName, type ScenarioResult } from './model.js'
-import { corpus, multipartFile } from './pdf.js'
 import { buildScenarioResult } from './results.js'
 import { type Expectation, type Op, type Progress, type RunOutcome, runOps } from './runner.js'
 import { formatBytes } from './units.js'
@@ -126,7 +126,7 @@ function askOp (user: VirtualUser, question: string, address: string | undefined
 }
 
 function uploadOp (user: VirtualUser, filename: string, pdf: Buffer, expect: Expectation, onAnswer?: Op['onAnswer']): Op {
-  const part = multipartFile('file', filename, 'application/pdf', pdf)
+  const part = multipartFile('file', filename, pdf)
   return {
     name: 'POST /upload',
     method: 'POST',

@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@documind/harness'
 
 /** The repository root: this file lives in packages/loadtest/{src,dist}/. */
 export function repoRoot (): string {
@@ -70,19 +70,6 @@ export async function ensureBuilt (root: string, log: (line: string) => void, si
   const still = await buildReason(root)
   if (still !== undefined) throw new Error(`after npm run build, ${still}: is the API launcher built by "npm run build"?`)
   return performance.now() - t0
-}
-
-export function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 function stopStrayPm2 (pm2Home: string): void {

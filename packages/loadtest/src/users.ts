@@ -1,6 +1,6 @@
+import { makeReportPdf, mapLimit, multipartFile } from '@documind/harness'
 import type { AddressAllocator } from './addresses.js'
-import { type ApiClient, describeAnswer, mapLimit } from './api.js'
-import { makePdf, multipartFile } from './pdf.js'
+import { type ApiClient, describeAnswer } from './api.js'
 
 /** Key used for budgets when requests carry no X-Forwarded-For (every request shares our address). */
 export const SELF = 'self'
@@ -89,7 +89,7 @@ export class UserPool {
   readonly notes: string[] = []
 
   constructor (private readonly opts: PoolOptions) {
-    this.smallPdf = makePdf(opts.runId.length)
+    this.smallPdf = makeReportPdf(opts.runId.length)
     // Avoid an unhandled rejection if no upload ever awaits it.
     this.smallPdf.catch(() => {})
   }
@@ -186,7 +186,7 @@ export class UserPool {
       if (!this.opts.budget.canUse(u.address, '/upload', LIMITS.endpoint, 5)) {
         throw new SetupError(`setup: no /upload budget left for ${u.address ?? 'this address'}`)
       }
-      const part = multipartFile('file', `lt-${this.opts.runId}-u${u.index}-base.pdf`, 'application/pdf', pdf)
+      const part = multipartFile('file', `lt-${this.opts.runId}-u${u.index}-base.pdf`, pdf)
       let a
       for (let attempt = 1; ; attempt++) {
         this.opts.budget.use(u.address, '/upload')
