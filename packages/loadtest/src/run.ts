@@ -12,11 +12,11 @@ import {
 } from './grades.js'
 import { type Check, check, type Sample, SCENARIO_NAMES, type ScenarioName, type ScenarioResult } from './model.js'
 import { DEFINITIONS, type MachineInfo, type Report, type StackInfo, type XffInfo } from './report/types.js'
-import { buildOverall, buildScenarioResult, scenarioSamples } from './results.js'
+import { buildOverall, buildScenarioResult, type ScenarioRun } from './results.js'
 import type { Progress } from './runner.js'
 import { SCENARIOS, type ScenarioContext } from './scenarios.js'
 import { type LocalStack, startLocalStack } from './stack.js'
-import { evaluateThreshold, parseThreshold, type Threshold } from './thresholds.js'
+import { evaluateThreshold } from './thresholds.js'
 import { AddressBudget, LIMITS, UserPool } from './users.js'
 
 export interface RunHooks {
@@ -55,11 +55,6 @@ export function machineInfo (): MachineInfo {
   }
 }
 
-/** Validates --threshold values before anything starts (usage errors). */
-export function parseThresholds (config: LoadTestConfig): Threshold[] {
-  return config.thresholds.map((t) => parseThreshold(t, config.scenarios))
-}
-
 /**
  * Does X-Forwarded-For pick the rate-limit bucket? Sends limit + 1 requests, each from a different
  * forwarded address, to an unauthenticated route with the default per-address limit (50 per hour).
@@ -86,7 +81,7 @@ export async function probeXff (api: ApiClient, addresses: AddressAllocator, bud
   return { honoured: null, detail: 'no probe route answered (GET /tts/languages and /stats are 404); assuming X-Forwarded-For is honoured as requested' }
 }
 
-function failedScenario (name: ScenarioName, message: string, notes: string[]): ScenarioResult {
+function failedScenario (name: ScenarioName, message: string, notes: string[]): ScenarioRun {
   const def = SCENARIOS[name]
   return buildScenarioResult({
     name,
@@ -106,7 +101,6 @@ function figures (r: ScenarioResult | undefined): ScenarioFigures | undefined {
 
 /** Runs the configured scenarios against the target or a local stack and returns the full report. */
 export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Promise<Report> {
-  const thresholds = parseThresholds(config)
   const startedAt = new Date()
   const t0 = performance.now()
   const signal = hooks.signal ?? new AbortController().signal
@@ -209,20 +203,21 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       if (signal.aborted) break
       const def = SCENARIOS[name]
       hooks.scenarioStart?.(name, def.title)
-      let result: ScenarioResult
+      let run: ScenarioRun
       try {
-        result = await def.run(ctx)
+        run = await def.run(ctx)
       } catch (err) {
         if (signal.aborted) break
         const message = err instanceof Error ? err.message : String(err)
-        result = failedScenario(name, `could not run: ${message}`, [])
+        run = failedScenario(name, `could not run: ${message}`, [])
       }
       if (signal.aborted) {
         notes.push(`${name}: interrupted, its partial figures are not reported`)
         break
       }
-      results.push(result)
-      hooks.scenarioDone?.(result)
+      results.push(run.result)
+      allSamples.push(...run.samples)
+      hooks.scenarioDone?.(run.result)
     }
     for (const n of pool.notes) notes.push(n)
 
@@ -249,10 +244,6 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
     }
   }
 
-  for (const r of results) {
-    const samples = scenarioSamples.get(r)
-    if (samples !== undefined) allSamples.push(...samples)
-  }
   const overall = buildOverall(results, allSamples)
   const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>
   const scenarioChecks = results.flatMap((r) => r.checks)
@@ -284,7 +275,7 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
     requirement: config.require
   }
 
-  for (const t of thresholds) {
+  for (const t of config.thresholds) {
     const src = t.scenario === 'overall' ? overall : byName[t.scenario as ScenarioName]
     const r = evaluateThreshold(t, src)
     globalChecks.push(check(`threshold ${t.source}`, r.ok, r.detail, 'threshold'))
@@ -334,9 +325,10 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
 }
 
 function settingsOf (config: LoadTestConfig): Record<string, unknown> {
-  const { stackEnv, loginPassword, ...rest } = config
+  const { stackEnv, loginPassword, thresholds, ...rest } = config
   return {
     ...rest,
+    thresholds: thresholds.map((t) => t.source),
     loginPassword: loginPassword === undefined ? undefined : '(given)',
     stackEnv: Object.keys(stackEnv)
   }

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks'
 import { corpus, multipartFile } from '@documind/harness'
 import type { ApiClient } from './api.js'
 import type { LoadTestConfig } from './config.js'
-import { type Check, check, type Sample, type ScenarioName, type ScenarioResult } from './model.js'
-import { buildScenarioResult } from './results.js'
+import { type Check, check, type Sample, type ScenarioName } from './model.js'
+import { buildScenarioResult, type ScenarioRun } from './results.js'
 import { type Expectation, type Op, type Progress, type RunOutcome, runOps } from './runner.js'
 import { formatBytes } from './units.js'
 import { type AddressBudget, LIMITS, type UserPool, type VirtualUser } from './users.js'
@@ -30,7 +30,7 @@ export interface ScenarioDefinition {
   name: ScenarioName
   title: string
   description: string
-  run: (ctx: ScenarioContext) => Promise<ScenarioResult>
+  run: (ctx: ScenarioContext) => Promise<ScenarioRun>
 }
 
 // ---------------------------------------------------------------- expectations

@@ -59,7 +59,10 @@ describe('CLI arguments', () => {
       workers: 3,
       jsonFile: 'out.json',
       htmlFile: 'out.html',
-      thresholds: ['health.p95<50', 'overall.errorRate<1'],
+      thresholds: [
+        { source: 'health.p95<50', scenario: 'health', metric: 'p95', op: '<', value: 50 },
+        { source: 'overall.errorRate<1', scenario: 'overall', metric: 'errorRate', op: '<', value: 1 }
+      ],
       xff: false,
       quiet: true,
       loginEmail: 'a@b.c',
