@@ -17,7 +17,8 @@ import type { Progress } from './runner.js'
 import { SCENARIOS, type ScenarioContext } from './scenarios.js'
 import { type LocalStack, startLocalStack } from './stack.js'
 import { evaluateThreshold } from './thresholds.js'
-import { AddressBudget, LIMITS, UserPool } from './users.js'
+import { LIMITS } from './limits.js'
+import { AddressBudget, UserPool } from './users.js'
 
 export interface RunHooks {
   /** Human-readable lines (mode, setup steps, per-scenario results). */

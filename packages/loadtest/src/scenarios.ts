@@ -6,7 +6,8 @@ import { type Check, check, type Sample, type ScenarioName } from './model.js'
 import { buildScenarioResult, type ScenarioRun } from './results.js'
 import { type Expectation, type Op, type Progress, type RunOutcome, runOps } from './runner.js'
 import { formatBytes } from './units.js'
-import { type AddressBudget, LIMITS, type UserPool, type VirtualUser } from './users.js'
+import { LIMITS } from './limits.js'
+import { type AddressBudget, type UserPool, type VirtualUser } from './users.js'
 
 export interface ScenarioContext {
   config: LoadTestConfig
