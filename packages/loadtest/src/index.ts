@@ -1,7 +1,7 @@
 export { defaultConfig, type LoadTestConfig } from './config.js'
 export { HELP, parseCliArgs, UsageError } from './args.js'
 export { runLoadTest, probeXff, machineInfo, type RunHooks } from './run.js'
-export { SCENARIOS, type ScenarioContext } from './scenarios.js'
+export { SCENARIOS, type ScenarioContext } from './scenarios/index.js'
 export { runOps, type Op, type RunOutcome, type RunSpec } from './runner.js'
 export { percentile, summarize, histogram, timeline, type LatencySummary } from './stats.js'
 export * from './grades.js'

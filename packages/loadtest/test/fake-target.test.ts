@@ -4,7 +4,7 @@ import type { Check } from '../src/model.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
 import { runOps } from '../src/runner.js'
-import { expectStatus, healthOp } from '../src/scenarios.js'
+import { expectStatus, healthOp } from '../src/scenarios/index.js'
 import { parseThreshold } from '../src/thresholds.js'
 import { type FakeApi, startFakeApi } from './fake-api.js'
 
