@@ -1,7 +1,7 @@
 // Setup calls to the API (users, documents, sanity checks). Not measured, except upload timing.
 import { Agent, request } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { multipartFile } from './pdf.js'
+import { multipartFile } from '@documind/harness'
 
 export interface BenchUser {
   email: string
@@ -64,20 +64,6 @@ export async function signup (baseUrl: string, label: string): Promise<BenchUser
   const res = await postJson(`${baseUrl}/auth/signup`, { email, password })
   if (res.status !== 200 || typeof res.body.token !== 'string') throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`)
   return { email, password, token: res.body.token }
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-export async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length)
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i]!, i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
-  return results
 }
 
 export async function uploadPdf (baseUrl: string, user: BenchUser, filename: string, data: Buffer, agent?: Agent): Promise<JsonResponse & { ms: number }> {

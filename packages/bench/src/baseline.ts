@@ -1,7 +1,7 @@
 // Parent side of the reference clusters (baseline-server.ts): bare node:http, bare Fastify.
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@documind/harness'
 import { isRunning, spawnTracked, stopChild } from './children.js'
-import { freePort } from './stack.js'
 
 export interface Baseline {
   url: string

@@ -9,7 +9,7 @@ import { evaluateGoals } from './goals.js'
 import { makeAskPdf, makeLargeTextPdf } from './pdf.js'
 import {
   askPhase, healthPhase, ingestPhase, launcherRssMb, loadAverages, loginPhase, quiesce, settledWorkerMemory, workerMemory, type Context
-} from './phases.js'
+} from './phases/index.js'
 import { createDatabase, deleteRedisKeys, postgresBackendPids, startStack, workerProcesses } from './stack.js'
 import { round } from './stats.js'
 import type { BenchResult, MemoryResult } from './types.js'

@@ -1,23 +1,33 @@
-// The issue's goals and their evaluation (pure).
+// The bench's goals, written as thresholds over the result JSON's dotted paths and judged by the
+// harness's threshold engine (pure).
+import { evaluateThreshold, parseThreshold, type ThresholdOp } from '@documind/harness'
 import type { GoalResult } from './types.js'
+
+export { compare as meets } from '@documind/harness'
 
 export interface GoalSpec {
   /** Dotted path of the figure in the result JSON. */
   id: string
   label: string
-  op: '>=' | '<=' | '<'
+  op: ThresholdOp
   target: number
   unit: string
 }
 
+/** A goal from its threshold text, e.g. "health.p99_ms<10ms": the metric is the JSON path. */
+function goal (source: string, label: string): GoalSpec {
+  const t = parseThreshold(source)
+  return { id: t.metric, label, op: t.op, target: t.value, unit: t.unit }
+}
+
 export const GOALS: readonly GoalSpec[] = [
-  { id: 'health.ratio', label: 'GET /health req/s: full stack / bare node:http cluster', op: '>=', target: 0.8, unit: '' },
-  { id: 'health.p99_ms', label: 'GET /health p99 at 100 connections', op: '<', target: 10, unit: 'ms' },
-  { id: 'login.ratio', label: 'POST /auth/login req/s / bcrypt ceiling', op: '>=', target: 0.85, unit: '' },
-  { id: 'ask.p95_over_latency', label: 'POST /ask p95 / LLM latency L (200 connections)', op: '<=', target: 1.15, unit: '' },
-  { id: 'ingest.health_p99_ms', label: 'GET /health p99 while a PDF ingests', op: '<', target: 25, unit: 'ms' },
-  { id: 'ingest.ratio', label: 'pdf-parse alone time / POST /upload time', op: '>=', target: 0.8, unit: '' },
-  { id: 'memory.idle_rss_mb', label: 'RSS per worker, idle (largest worker)', op: '<', target: 120, unit: 'MB' }
+  goal('health.ratio>=0.8', 'GET /health req/s: full stack / bare node:http cluster'),
+  goal('health.p99_ms<10ms', 'GET /health p99 at 100 connections'),
+  goal('login.ratio>=0.85', 'POST /auth/login req/s / bcrypt ceiling'),
+  goal('ask.p95_over_latency<=1.15', 'POST /ask p95 / LLM latency L (200 connections)'),
+  goal('ingest.health_p99_ms<25ms', 'GET /health p99 while a PDF ingests'),
+  goal('ingest.ratio>=0.8', 'pdf-parse alone time / POST /upload time'),
+  goal('memory.idle_rss_mb<120MB', 'RSS per worker, idle (largest worker)')
 ]
 
 /** Reads a dotted path (`login.ratio`) from a JSON-like object; undefined when absent. */
@@ -30,20 +40,14 @@ export function getPath (object: unknown, path: string): unknown {
   return current
 }
 
-export function meets (value: number, op: GoalSpec['op'], target: number): boolean {
-  switch (op) {
-    case '>=': return value >= target
-    case '<=': return value <= target
-    case '<': return value < target
-  }
-}
-
 /** Every goal with its measured value; `met` is null for figures the run did not measure. */
 export function evaluateGoals (result: unknown, goals: readonly GoalSpec[] = GOALS): GoalResult[] {
   return goals.map((goal) => {
-    const raw = getPath(result, goal.id)
-    const value = typeof raw === 'number' && Number.isFinite(raw) ? raw : null
-    return { ...goal, value, met: value === null ? null : meets(value, goal.op, goal.target) }
+    const { actual, ok } = evaluateThreshold({ metric: goal.id, op: goal.op, value: goal.target }, (path) => {
+      const raw = getPath(result, path)
+      return typeof raw === 'number' ? raw : undefined
+    })
+    return { ...goal, value: actual, met: ok }
   })
 }
 

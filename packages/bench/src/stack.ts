@@ -1,35 +1,17 @@
-// The system under test, started exactly as in production: the real launcher
-// (node apps/api/dist/cli/start.js) runs the API under PM2 in cluster mode. Also: the throwaway
-// database, PM2 worker discovery and per-process RSS.
-import type { ChildProcess } from 'node:child_process'
+// The system under test, started exactly as in production by the harness (the real launcher runs
+// the API under PM2 in cluster mode) with every limit the bench would hit raised. Also: the
+// throwaway database, PM2 worker discovery and per-process RSS.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { isRunning, spawnTracked } from './children.js'
+import { REPO_ROOT, startApi } from '@documind/harness'
+import { spawnTracked } from './children.js'
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** The API's own dependencies (pg, pm2, ioredis) are resolved from its package, which declares them. */
 const apiRequire = createRequire(join(REPO_ROOT, 'apps/api/package.json'))
-
-export async function freePort (host = '127.0.0.1'): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      server.close(() => typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')))
-    })
-  })
-}
 
 interface PgClient {
   connect: () => Promise<void>
@@ -152,56 +134,24 @@ export function stackEnv (options: StackOptions, port: number, dataDir: string, 
   }
 }
 
-/** Starts the launcher on a free port in a temporary DATA_DIR and waits for its ready banner. */
+/** Starts the launcher on a free port in a temporary DATA_DIR and waits until it is ready. */
 export async function startStack (options: StackOptions): Promise<Stack> {
-  const repoRoot = options.repoRoot ?? REPO_ROOT
-  const launcher = join(repoRoot, 'apps/api/dist/cli/start.js')
-  if (!existsSync(launcher)) throw new Error(`${launcher} is missing: run npm run build first`)
-  const port = await freePort()
-  const dataDir = await mkdtemp(join(tmpdir(), 'documind-bench-'))
   const redisKeyPrefix = `bench_${randomBytes(4).toString('hex')}:`
-  const inherited: Record<string, string | undefined> = { ...process.env }
-  // Nothing of the caller's configuration leaks in: only what stackEnv() sets.
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS', 'PORT', 'DATA_DIR', 'QUERY_CACHE_TTL']) delete inherited[key]
-  for (const key of Object.keys(inherited)) if (key.startsWith('RATE_LIMIT_') || key.startsWith('PM2_')) delete inherited[key]
-  const env = { ...inherited, ...stackEnv(options, port, dataDir, randomBytes(48).toString('base64url'), redisKeyPrefix) }
-  let output = ''
-  // Its own process group: a terminal Ctrl-C reaches the bench only, which then stops the stack in order.
-  const child: ChildProcess = spawnTracked(process.execPath, [launcher], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  // The workers' warnings arrive here through PM2's log bus; only the tail is kept (for error messages).
-  const append = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-256 * 1024) }
-  child.stdout!.on('data', append)
-  child.stderr!.on('data', append)
-  const launcherPid = child.pid!
-
-  let stopped: Promise<void> | undefined
-  const stop = async (): Promise<void> => {
-    stopped ??= (async () => {
-      if (isRunning(child)) {
-        const exited = once(child, 'exit')
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => { try { process.kill(-launcherPid, 'SIGKILL') } catch {} }, 30_000)
-        await exited
-        clearTimeout(timer)
-      }
-      // Anything of its process group still alive (it should not be) goes too.
-      try { process.kill(-launcherPid, 'SIGKILL') } catch {}
-      await rm(dataDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
-    })()
-    await stopped
-  }
-
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000)
-  while (!output.includes('DocuMind Voice API is ready')) {
-    if (!isRunning(child) || Date.now() > deadline) {
-      const log = output
-      await stop()
-      throw new Error(`the API did not start:\n${log.slice(-4000)}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { url: `http://127.0.0.1:${port}`, dataDir, pm2Home: join(dataDir, 'pm2'), redisKeyPrefix, launcherPid, output: () => output, stop }
+  const jwtSecret = randomBytes(48).toString('base64url')
+  const api = await startApi({
+    repoRoot: options.repoRoot ?? REPO_ROOT,
+    workers: options.workers,
+    // Nothing of the caller's configuration leaks in: only what stackEnv() sets.
+    inherit: (name) => !INHERITED_NOT.has(name) && !name.startsWith('RATE_LIMIT_') && !name.startsWith('PM2_'),
+    env: ({ port, dataDir }) => stackEnv(options, port, dataDir, jwtSecret, redisKeyPrefix),
+    tmpPrefix: 'documind-bench-',
+    readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+    spawn: spawnTracked
+  })
+  return { url: api.url, dataDir: api.dataDir, pm2Home: api.pm2Home, redisKeyPrefix, launcherPid: api.pid, output: () => api.logTail(4000), stop: api.stop }
 }
+
+const INHERITED_NOT = new Set(['DATABASE_URL', 'REDIS_URL', 'NODE_OPTIONS', 'PORT', 'DATA_DIR', 'QUERY_CACHE_TTL'])
 
 export interface WorkerProcess {
   pmId: number

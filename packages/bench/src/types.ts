@@ -1,6 +1,7 @@
 // The JSON document a run produces (`--json FILE`). Units are in the key names: _ms milliseconds,
 // _s seconds, _mb MiB (2^20 bytes), _rps requests (or compares) per second, _bytes bytes; ratios
 // have no unit. Figures that could not be measured are null in the JSON (NaN in memory).
+import type { ThresholdOp } from '@documind/harness'
 import type { LatencySummary, TimelineBucket } from './stats.js'
 
 /** 1, 5 and 15 minute load averages (`uptime`), read when a phase starts and ends. */
@@ -201,7 +202,7 @@ export interface MemoryResult {
 export interface GoalResult {
   id: string
   label: string
-  op: '>=' | '<=' | '<'
+  op: ThresholdOp
   target: number
   unit: string
   value: number | null

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { GOALS, evaluateGoals, getPath, goalText, meets } from '../src/goals.js'
 
 describe('goals', () => {
-  it('lists the issue\'s seven goals with the JSON paths the report must contain', () => {
+  it('lists the seven goals with the JSON paths the report must contain', () => {
     expect(GOALS.map((g) => g.id)).toEqual([
       'health.ratio', 'health.p99_ms', 'login.ratio', 'ask.p95_over_latency',
       'ingest.health_p99_ms', 'ingest.ratio', 'memory.idle_rss_mb'

@@ -53,20 +53,6 @@ export class ApiClient {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */
-export async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!, i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
-  return out
-}
-
 export function describeAnswer (a: ApiAnswer): string {
   const message = typeof a.json?.message === 'string' ? a.json.message : a.text.slice(0, 120)
   return `HTTP ${a.status}${message === '' ? '' : `: ${message}`}`

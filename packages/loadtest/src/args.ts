@@ -198,8 +198,7 @@ export function parseCliArgs (argv: string[]): ParsedArgs {
   }
   config.loginEmail = values['login-email']
   config.loginPassword = values['login-password']
-  config.thresholds = values.threshold ?? []
-  for (const t of config.thresholds) wrap('threshold', () => parseThreshold(t, config.scenarios))
+  config.thresholds = (values.threshold ?? []).map((t) => wrap('threshold', () => parseThreshold(t, config.scenarios)))
   if (values.require !== undefined) {
     if (!['none', 'production-ready', 'excellent'].includes(values.require)) {
       throw new UsageError(`--require must be none, production-ready or excellent, got "${values.require}"`)

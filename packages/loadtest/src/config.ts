@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { Requirement } from './grades.js'
 import { SCENARIO_NAMES, type ScenarioName } from './model.js'
+import type { Threshold } from './thresholds.js'
 
 export interface LoadTestConfig {
   /** Base URL of a running deployment; undefined starts the local stack. */
@@ -18,7 +19,8 @@ export interface LoadTestConfig {
   readyTimeoutMs: number
   jsonFile: string | undefined
   htmlFile: string | undefined
-  thresholds: string[]
+  /** --threshold, parsed once (each keeps its source text). */
+  thresholds: Threshold[]
   require: Requirement
   quiet: boolean
   /** Existing account for a remote target that does not trust X-Forwarded-For. */

@@ -52,11 +52,14 @@ export interface ScenarioMeta {
   settings: Record<string, string | number | boolean>
 }
 
-/** The samples behind each result, kept out of the report itself (they would make the JSON huge). */
-export const scenarioSamples = new WeakMap<ScenarioResult, Sample[]>()
+/** A scenario's result and the samples behind it (kept out of the report: they would make the JSON huge). */
+export interface ScenarioRun {
+  result: ScenarioResult
+  samples: readonly Sample[]
+}
 
 /** Every figure of a scenario, from its samples. */
-export function buildScenarioResult (meta: ScenarioMeta, outcome: RunOutcome): ScenarioResult {
+export function buildScenarioResult (meta: ScenarioMeta, outcome: RunOutcome): ScenarioRun {
   const samples = outcome.samples
   const total = samples.length
   const successful = samples.filter((s) => s.ok).length
@@ -96,8 +99,7 @@ export function buildScenarioResult (meta: ScenarioMeta, outcome: RunOutcome): S
     notes: meta.notes,
     settings: meta.settings
   }
-  scenarioSamples.set(result, samples)
-  return result
+  return { result, samples }
 }
 
 export interface OverallResult extends MetricSource {

@@ -2,22 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { arch, cpus, freemem, hostname, loadavg, platform, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { makeReportPdf, mapLimit } from '@documind/harness'
 import { AddressAllocator } from './addresses.js'
-import { ApiClient, mapLimit } from './api.js'
+import { ApiClient } from './api.js'
 import type { LoadTestConfig } from './config.js'
-import {
-  excellentCriteria, gradeP95, gradeSuccessRate, meetsRequirement, productionReadyCriteria,
-  successCriteriaSummary, verdictOf, type CriteriaFacts, type OverallMetrics, type ScenarioFigures
-} from './grades.js'
 import { type Check, check, type Sample, SCENARIO_NAMES, type ScenarioName, type ScenarioResult } from './model.js'
-import { makePdf } from './pdf.js'
 import { DEFINITIONS, type MachineInfo, type Report, type StackInfo, type XffInfo } from './report/types.js'
-import { buildOverall, buildScenarioResult, scenarioSamples } from './results.js'
+import { buildScenarioResult, type ScenarioRun } from './results.js'
 import type { Progress } from './runner.js'
-import { SCENARIOS, type ScenarioContext } from './scenarios.js'
+import { SCENARIOS, type ScenarioContext } from './scenarios/index.js'
 import { type LocalStack, startLocalStack } from './stack.js'
-import { evaluateThreshold, parseThreshold, type Threshold } from './thresholds.js'
-import { AddressBudget, LIMITS, UserPool } from './users.js'
+import { judgeRun } from './summary.js'
+import { LIMITS } from './limits.js'
+import { AddressBudget, UserPool } from './users.js'
 
 export interface RunHooks {
   /** Human-readable lines (mode, setup steps, per-scenario results). */
@@ -55,11 +52,6 @@ export function machineInfo (): MachineInfo {
   }
 }
 
-/** Validates --threshold values before anything starts (usage errors). */
-export function parseThresholds (config: LoadTestConfig): Threshold[] {
-  return config.thresholds.map((t) => parseThreshold(t, config.scenarios))
-}
-
 /**
  * Does X-Forwarded-For pick the rate-limit bucket? Sends limit + 1 requests, each from a different
  * forwarded address, to an unauthenticated route with the default per-address limit (50 per hour).
@@ -86,7 +78,7 @@ export async function probeXff (api: ApiClient, addresses: AddressAllocator, bud
   return { honoured: null, detail: 'no probe route answered (GET /tts/languages and /stats are 404); assuming X-Forwarded-For is honoured as requested' }
 }
 
-function failedScenario (name: ScenarioName, message: string, notes: string[]): ScenarioResult {
+function failedScenario (name: ScenarioName, message: string, notes: string[]): ScenarioRun {
   const def = SCENARIOS[name]
   return buildScenarioResult({
     name,
@@ -99,14 +91,8 @@ function failedScenario (name: ScenarioName, message: string, notes: string[]): 
   }, { samples: [], startedAt: new Date(), durationMs: 0, timeouts: 0, unfinished: 0 })
 }
 
-function figures (r: ScenarioResult | undefined): ScenarioFigures | undefined {
-  if (r === undefined || r.total === 0) return undefined
-  return { successRate: r.successRate, avgMs: r.latency.avg, p95Ms: r.latency.p95, errors: r.errors, http5xx: r.http5xx }
-}
-
 /** Runs the configured scenarios against the target or a local stack and returns the full report. */
 export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Promise<Report> {
-  const thresholds = parseThresholds(config)
   const startedAt = new Date()
   const t0 = performance.now()
   const signal = hooks.signal ?? new AbortController().signal
@@ -201,7 +187,7 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       signal,
       log,
       onProgress: (name, p) => hooks.progress?.(name, p),
-      uploadPdf: () => (pdfPromise ??= makePdf(7, config.upload.sizeBytes))
+      uploadPdf: () => (pdfPromise ??= makeReportPdf(7, config.upload.sizeBytes))
     }
 
     for (const name of SCENARIO_NAMES) {
@@ -209,20 +195,21 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       if (signal.aborted) break
       const def = SCENARIOS[name]
       hooks.scenarioStart?.(name, def.title)
-      let result: ScenarioResult
+      let run: ScenarioRun
       try {
-        result = await def.run(ctx)
+        run = await def.run(ctx)
       } catch (err) {
         if (signal.aborted) break
         const message = err instanceof Error ? err.message : String(err)
-        result = failedScenario(name, `could not run: ${message}`, [])
+        run = failedScenario(name, `could not run: ${message}`, [])
       }
       if (signal.aborted) {
         notes.push(`${name}: interrupted, its partial figures are not reported`)
         break
       }
-      results.push(result)
-      hooks.scenarioDone?.(result)
+      results.push(run.result)
+      allSamples.push(...run.samples)
+      hooks.scenarioDone?.(run.result)
     }
     for (const n of pool.notes) notes.push(n)
 
@@ -249,61 +236,7 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
     }
   }
 
-  for (const r of results) {
-    const samples = scenarioSamples.get(r)
-    if (samples !== undefined) allSamples.push(...samples)
-  }
-  const overall = buildOverall(results, allSamples)
-  const byName = Object.fromEntries(results.map((r) => [r.name, r])) as Partial<Record<ScenarioName, ScenarioResult>>
-  const scenarioChecks = results.flatMap((r) => r.checks)
-  const rateChecks = scenarioChecks.filter((c) => c.category === 'rate-limit' && c.status !== 'skip')
-  const facts: CriteriaFacts = {
-    rateLimiting: rateChecks.some((c) => c.status === 'fail')
-      ? false
-      : rateChecks.length === 0 || rateChecks.some((c) => c.status === 'warn') ? undefined : true,
-    noCrashes: overall.errors === 0 && overall.http5xx === 0 && !globalChecks.some((c) => c.category === 'stack' && !c.ok)
-  }
-  const metrics: OverallMetrics = {
-    total: overall.total,
-    successRate: overall.successRate,
-    errorRate: overall.errorRate,
-    avgMs: overall.latency.avg,
-    p95Ms: overall.latency.p95,
-    rps: overall.rps
-  }
-  const pr = productionReadyCriteria(metrics, facts)
-  const ex = excellentCriteria(metrics)
-  const verdict = verdictOf(pr, ex)
-  const summary = {
-    successGrade: gradeSuccessRate(metrics.successRate),
-    latencyGrade: gradeP95(metrics.p95Ms),
-    productionReady: { ok: pr.every((c) => c.ok), criteria: pr },
-    excellent: { ok: ex.every((c) => c.ok), criteria: ex },
-    successCriteria: successCriteriaSummary(metrics, facts, figures(byName.health), figures(byName.stress)),
-    verdict,
-    requirement: config.require
-  }
-
-  for (const t of thresholds) {
-    const src = t.scenario === 'overall' ? overall : byName[t.scenario as ScenarioName]
-    const r = evaluateThreshold(t, src)
-    globalChecks.push(check(`threshold ${t.source}`, r.ok, r.detail, 'threshold'))
-  }
-  const fullRun = SCENARIO_NAMES.every((n) => byName[n] !== undefined)
-  if (!fullRun && results.length > 0) {
-    notes.push('Partial run (not every scenario ran): the verdict is indicative only and --require is not applied.')
-  }
-  if (config.require !== 'none' && fullRun && !signal.aborted) {
-    const failing = pr.filter((c) => !c.ok).map((c) => `${c.name} ${c.actual} (needs ${c.target})`)
-    const exFailing = ex.filter((c) => !c.ok).map((c) => `${c.name} ${c.actual} (needs ${c.target})`)
-    globalChecks.push(check(`verdict is ${config.require === 'excellent' ? 'EXCELLENT' : 'PRODUCTION READY or better'} (--require ${config.require})`,
-      meetsRequirement(verdict, config.require),
-      `verdict ${verdict}` + (failing.length > 0 ? `; production ready misses: ${failing.join('; ')}` : '') +
-        (config.require === 'excellent' && exFailing.length > 0 ? `; excellent misses: ${exFailing.join('; ')}` : ''),
-      'verdict'))
-  }
-
-  const checks = [...scenarioChecks, ...globalChecks]
+  const { overall, scenarios: byName, summary, checks } = judgeRun(config, results, allSamples, globalChecks, notes, signal.aborted)
   const aborted = signal.aborted
   const ok = !aborted && error === null && results.length > 0 && checks.every((c) => c.ok)
   const finishedAt = new Date()
@@ -334,9 +267,10 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
 }
 
 function settingsOf (config: LoadTestConfig): Record<string, unknown> {
-  const { stackEnv, loginPassword, ...rest } = config
+  const { stackEnv, loginPassword, thresholds, ...rest } = config
   return {
     ...rest,
+    thresholds: thresholds.map((t) => t.source),
     loginPassword: loginPassword === undefined ? undefined : '(given)',
     stackEnv: Object.keys(stackEnv)
   }

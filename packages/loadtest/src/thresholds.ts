@@ -1,6 +1,8 @@
-// k6-style thresholds: "<scenario>.<metric><op><number>", e.g. "health.p95<50", "overall.successRate>=95".
+// k6-style thresholds: "<scenario>.<metric><op><number>", e.g. "health.p95<50", "overall.successRate>=95",
+// parsed and judged by the harness's threshold engine over the load test's named metrics.
+import { evaluateThreshold as judge, parseThreshold as parseNamedThreshold, type ThresholdOp } from '@documind/harness'
 
-export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!='
+export type { ThresholdOp }
 
 export interface Threshold {
   source: string
@@ -44,17 +46,20 @@ const METRIC_ALIASES: Record<string, string> = {
   ratelimited: 'rateLimited'
 }
 
-const THRESHOLD_RE = /^\s*([A-Za-z][\w-]*)\.([A-Za-z][\w]*)\s*(<=|>=|==|!=|=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/
+const SYNTAX = '<scenario>.<metric><op><number>, e.g. health.p95<50'
+const NAME_RE = /^([A-Za-z][\w-]*)\.([A-Za-z]\w*)$/
 
 /**
  * Parses one threshold. `knownScenarios` lists valid scenario names ("overall" is always valid).
  * Units are optional: "2s" is read as 2000 for latency metrics, "%" is accepted for rates.
  */
 export function parseThreshold (source: string, knownScenarios: readonly string[]): Threshold {
-  const m = THRESHOLD_RE.exec(source)
-  if (m === null) throw new Error(`invalid threshold "${source}": expected <scenario>.<metric><op><number>, e.g. health.p95<50`)
-  const scenario = m[1]!
-  const metricRaw = m[2]!
+  const parsed = parseNamedThreshold(source, SYNTAX)
+  const name = NAME_RE.exec(parsed.metric)
+  const unit = parsed.unit
+  if (name === null || !['', 'ms', 's', '%'].includes(unit)) throw new Error(`invalid threshold "${source}": expected ${SYNTAX}`)
+  const scenario = name[1]!
+  const metricRaw = name[2]!
   const metric = METRIC_ALIASES[metricRaw] ?? METRIC_ALIASES[metricRaw.toLowerCase()] ?? metricRaw
   if (scenario !== 'overall' && !knownScenarios.includes(scenario)) {
     throw new Error(`invalid threshold "${source}": unknown scenario "${scenario}" (use one of ${[...knownScenarios, 'overall'].join(', ')})`)
@@ -63,27 +68,14 @@ export function parseThreshold (source: string, knownScenarios: readonly string[
   if (def === undefined) {
     throw new Error(`invalid threshold "${source}": unknown metric "${metricRaw}" (use one of ${Object.keys(METRICS).join(', ')})`)
   }
-  const op = (m[3] === '=' ? '==' : m[3]) as ThresholdOp
-  let value = Number(m[4])
-  const unit = m[5]
+  let value = parsed.value
   if (unit === 's' || unit === 'ms') {
     if (def.unit !== 'ms') throw new Error(`invalid threshold "${source}": "${unit}" only applies to latency metrics`)
     if (unit === 's') value *= 1000
   } else if (unit === '%' && def.unit !== '%') {
     throw new Error(`invalid threshold "${source}": "%" only applies to successRate and errorRate`)
   }
-  return { source: source.trim(), scenario, metric, op, value }
-}
-
-export function compare (actual: number, op: ThresholdOp, expected: number): boolean {
-  switch (op) {
-    case '<': return actual < expected
-    case '<=': return actual <= expected
-    case '>': return actual > expected
-    case '>=': return actual >= expected
-    case '==': return actual === expected
-    case '!=': return actual !== expected
-  }
+  return { source: parsed.source, scenario, metric, op: parsed.op, value }
 }
 
 /** The figures a threshold can read, for one scenario or for the pooled run. */
@@ -135,7 +127,7 @@ export function evaluateThreshold (t: Threshold, src: MetricSource | undefined):
   if (latencyMetric && src.latency.count === 0) {
     return { threshold: t, ok: false, actual: undefined, detail: 'no answered requests to measure' }
   }
-  const actual = readMetric(src, t.metric)
-  const ok = compare(actual, t.op, t.value)
-  return { threshold: t, ok, actual, detail: `actual ${fmt(actual, unit)} (required ${t.op} ${fmt(t.value, unit)})` }
+  const { actual, ok } = judge(t, (metric) => readMetric(src, metric))
+  if (actual === null) return { threshold: t, ok: false, actual: undefined, detail: 'no figure to measure' }
+  return { threshold: t, ok: ok === true, actual, detail: `actual ${fmt(actual, unit)} (required ${t.op} ${fmt(t.value, unit)})` }
 }

@@ -1,6 +1,7 @@
+import { makeReportPdf, mapLimit, multipartFile } from '@documind/harness'
 import type { AddressAllocator } from './addresses.js'
-import { type ApiClient, describeAnswer, mapLimit } from './api.js'
-import { makePdf, multipartFile } from './pdf.js'
+import { type ApiClient, describeAnswer } from './api.js'
+import { LIMITS } from './limits.js'
 
 /** Key used for budgets when requests carry no X-Forwarded-For (every request shares our address). */
 export const SELF = 'self'
@@ -21,16 +22,6 @@ export interface VirtualUser {
 }
 
 export interface RateRule { max: number, windowMs: number }
-
-/** The API's per-address limits (contract section 0.5), with a safety margin where noted. */
-export const LIMITS = {
-  signup: { max: 3, windowMs: 3_600_000 },
-  login: { max: 5, windowMs: 60_000 },
-  /** Default limits: 50 per hour (and 200 per day) per endpoint and address. */
-  endpoint: { max: 50, windowMs: 3_600_000 },
-  documentsPerUser: 5,
-  queriesPerDay: 50
-} as const
 
 /**
  * Tracks what this run has already spent of every per-address bucket, so later scenarios plan
@@ -89,7 +80,7 @@ export class UserPool {
   readonly notes: string[] = []
 
   constructor (private readonly opts: PoolOptions) {
-    this.smallPdf = makePdf(opts.runId.length)
+    this.smallPdf = makeReportPdf(opts.runId.length)
     // Avoid an unhandled rejection if no upload ever awaits it.
     this.smallPdf.catch(() => {})
   }
@@ -186,7 +177,7 @@ export class UserPool {
       if (!this.opts.budget.canUse(u.address, '/upload', LIMITS.endpoint, 5)) {
         throw new SetupError(`setup: no /upload budget left for ${u.address ?? 'this address'}`)
       }
-      const part = multipartFile('file', `lt-${this.opts.runId}-u${u.index}-base.pdf`, 'application/pdf', pdf)
+      const part = multipartFile('file', `lt-${this.opts.runId}-u${u.index}-base.pdf`, pdf)
       let a
       for (let attempt = 1; ; attempt++) {
         this.opts.budget.use(u.address, '/upload')

@@ -4,7 +4,8 @@ import type { Check } from '../src/model.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
 import { runOps } from '../src/runner.js'
-import { expectStatus, healthOp } from '../src/scenarios.js'
+import { expectStatus, healthOp } from '../src/scenarios/index.js'
+import { parseThreshold } from '../src/thresholds.js'
 import { type FakeApi, startFakeApi } from './fake-api.js'
 
 let fake: FakeApi | undefined
@@ -138,7 +139,7 @@ describe('scenarios against a fake API that trusts X-Forwarded-For', () => {
     fake = await startFakeApi({ trustXff: true })
     const report = await run(smallConfig(fake.url, {
       scenarios: ['health'],
-      thresholds: ['health.successRate>=99', 'health.p95<0.001', 'overall.total==50']
+      thresholds: ['health.successRate>=99', 'health.p95<0.001', 'overall.total==50'].map((t) => parseThreshold(t, ['health']))
     }))
     expect(byName(report, 'threshold health.successRate>=99').ok).toBe(true)
     expect(byName(report, 'threshold health.p95<0.001').ok).toBe(false)

@@ -5,6 +5,7 @@ import { histogramSvg, renderHtml, statusSvg, timelineSvg } from '../src/report/
 import { renderJson } from '../src/report/json.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
+import { parseThreshold } from '../src/thresholds.js'
 import { type FakeApi, startFakeApi } from './fake-api.js'
 
 let fake: FakeApi
@@ -22,7 +23,7 @@ beforeAll(async () => {
     upload: { users: 2, sizeBytes: 10_000 },
     sustained: { durationMs: 1200, users: 4, rate: 20 },
     connections: 10,
-    thresholds: ['health.p95<10000']
+    thresholds: [parseThreshold('health.p95<10000', ['health'])]
   }, { log: () => {} })
 }, 60_000)
 

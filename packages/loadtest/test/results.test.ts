@@ -7,7 +7,7 @@ const sample = (status: number, latencyMs: number, ok: boolean, at = 0, op = 'GE
 
 function result (name: 'health' | 'sustained', samples: Sample[], durationMs: number, settings: Record<string, number> = {}) {
   return buildScenarioResult({ name, title: name, description: '', setupMs: 5, checks: [], notes: [], settings },
-    { samples, startedAt: new Date(0), durationMs, timeouts: 0, unfinished: 0 })
+    { samples, startedAt: new Date(0), durationMs, timeouts: 0, unfinished: 0 }).result
 }
 
 describe('scenario figures', () => {

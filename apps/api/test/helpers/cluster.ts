@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../src/cli/embedded-postgres.js'
+import { freePort } from '@documind/harness'
 import { createTestDatabase, testEnv, uniqueName } from './app.js'
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)))

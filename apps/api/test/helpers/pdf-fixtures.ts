@@ -1,50 +1,14 @@
 /**
  * PDF fixture generators for ingestion tests.
  *
- * Everything is generated in memory (no binary fixtures in the repo). pdfkit is a
- * devDependency of apps/api; its types come from the hoisted `@types/pdfkit`.
+ * Everything is generated in memory (no binary fixtures in the repo). Text documents and large
+ * documents come from the shared harness; the encrypted, damaged, text-less and hand-built
+ * (raw object) documents below are the API tests' own.
  */
 import { deflateSync } from 'node:zlib'
-import PDFDocument from 'pdfkit'
+import { makePdf, renderPdf } from '@documind/harness'
 
-type PdfDoc = InstanceType<typeof PDFDocument>
-type PdfOptions = NonNullable<ConstructorParameters<typeof PDFDocument>[0]>
-
-/** Create a pdfkit document, let `draw` fill it, and collect the output into a Buffer. */
-export function renderPdf (options: PdfOptions, draw: (doc: PdfDoc) => void): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ autoFirstPage: false, ...options })
-    const parts: Buffer[] = []
-    doc.on('data', (part: Buffer) => parts.push(part))
-    doc.on('end', () => resolve(Buffer.concat(parts)))
-    doc.on('error', reject)
-    try {
-      draw(doc)
-      doc.end()
-    } catch (err) {
-      reject(err)
-    }
-  })
-}
-
-export interface MakePdfOptions {
-  /** One page per entry; each entry is laid out (wrapped) as real text. An empty string gives a blank page. */
-  pages: string[]
-  /** Compress content streams (pdfkit default: true). */
-  compress?: boolean
-  /** Document info dictionary (Title, Author, ...). */
-  info?: PdfOptions['info']
-}
-
-/** A PDF with one text page per entry of `pages`. */
-export function makePdf ({ pages, compress = true, info }: MakePdfOptions): Promise<Buffer> {
-  return renderPdf({ compress, ...(info ? { info } : {}) }, (doc) => {
-    for (const text of pages) {
-      doc.addPage()
-      if (text.length > 0) doc.font('Helvetica').fontSize(12).text(text)
-    }
-  })
-}
+export { makeLargePdf, makePdf, renderPdf, type LargePdfOptions, type LargePdfResult, type MakePdfOptions } from '@documind/harness'
 
 /** A PDF that needs a user password to open (pdfkit RC4/AES encryption). */
 export function makeEncryptedPdf (password = 'secret'): Promise<Buffer> {
@@ -85,79 +49,6 @@ export function makeTextlessPdf (pageCount = 2): Promise<Buffer> {
       doc.moveTo(50, 500).lineTo(500, 700).stroke()
     }
   })
-}
-
-const VOCABULARY = (
-  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa ' +
-  'quebec romeo sierra tango uniform victor whiskey xray yankee zulu document contract invoice report ' +
-  'summary analysis revenue quarter growth market customer product service policy clause section'
-).split(' ')
-
-/** Escape a string for a PDF literal string `( ... )`. */
-function pdfLiteral (text: string): string {
-  return text.replace(/[\\()]/g, (c) => `\\${c}`)
-}
-
-export interface LargePdfResult {
-  pdf: Buffer
-  pageCount: number
-  /** Total number of body words written (excluding the per-page `PAGE-n` marker lines). */
-  wordCount: number
-}
-
-export interface LargePdfOptions {
-  /** Text lines per page (14 words each, default 60). */
-  linesPerPage?: number
-  /** Flate-compress content streams (default false). A compressed file of the same size holds ~4x more text. */
-  compress?: boolean
-}
-
-/** Deterministic pages of real text: `PAGE-<n>` marker then `linesPerPage` lines of 14 words. */
-function renderLargePdf (pageCount: number, linesPerPage: number, compress: boolean): Promise<{ pdf: Buffer, wordCount: number }> {
-  let wordCount = 0
-  let seed = 7
-  const nextWord = (): string => {
-    seed = (seed * 1103515245 + 12345) >>> 0
-    return VOCABULARY[(seed >>> 8) % VOCABULARY.length] ?? 'word'
-  }
-  return renderPdf({ compress }, (doc) => {
-    for (let p = 1; p <= pageCount; p++) {
-      doc.addPage({ size: 'A4', margin: 36 })
-      // One high-level text call registers the font in the page resources.
-      doc.font('Helvetica').fontSize(9).text(`PAGE-${p}`, 36, 30, { lineBreak: false })
-      const fontId = (doc as unknown as { _font: { id: string } })._font.id
-      const lines: string[] = [`BT /${fontId} 9 Tf 11 TL 36 790 Td`]
-      for (let l = 0; l < linesPerPage; l++) {
-        const words: string[] = []
-        for (let w = 0; w < 14; w++) words.push(nextWord())
-        wordCount += words.length
-        lines.push(`(${pdfLiteral(words.join(' '))}) Tj T*`)
-      }
-      lines.push('ET')
-      doc.addContent(lines.join('\n'))
-    }
-  }).then((pdf) => ({ pdf, wordCount }))
-}
-
-/**
- * A PDF of at least `targetBytes` bytes made of many pages of real text.
- *
- * Text is written as raw text operators (one `Tj` per line), which avoids pdfkit's
- * line wrapping: 10 MB take about a second. Each page starts with a marker line
- * `PAGE-<n>` so tests can check page attribution.
- */
-export async function makeLargePdf (targetBytes: number, options: LargePdfOptions = {}): Promise<LargePdfResult> {
-  const { linesPerPage = 60, compress = false } = options
-  // Estimate the size of a page from a small probe, then generate (and top up if short).
-  const probePages = 20
-  const probe = await renderLargePdf(probePages, linesPerPage, compress)
-  const perPage = probe.pdf.length / probePages
-  let pageCount = Math.max(1, Math.ceil((targetBytes / perPage) * 1.01))
-  for (;;) {
-    const { pdf, wordCount } = await renderLargePdf(pageCount, linesPerPage, compress)
-    if (pdf.length >= targetBytes) return { pdf, pageCount, wordCount }
-    pageCount = Math.ceil(pageCount * (targetBytes / pdf.length) * 1.02)
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
-import { freePort } from '../../src/cli/embedded-postgres.js'
+import { freePort } from '@documind/harness'
 
 /** A throwaway redis-server for fault tests: they kill, freeze and restart it, never the shared one. */
 export class OwnRedis {

@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+// Short technical reports with real, extractable text (so extraction and question answering have
+// something to work with), optionally padded to a requested size with an incompressible image.
+import { randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import PDFDocument from 'pdfkit'
-
-// Test documents: real, extractable text (so the API's extraction and the question answering have
-// something to work with), padded to a requested size with an incompressible embedded image.
+import { renderPdf } from './render.js'
 
 const SUBJECTS = [
   { name: 'Harbor Lighthouse', unit: 'lamp', metric: 'beam range', value: 22, measure: 'nautical miles' },
@@ -101,13 +100,9 @@ export function noisePng (bytes: number): Buffer {
   ])
 }
 
-function render (c: Corpus, image: Buffer | undefined): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: c.title, Author: 'DocuMind load test' } })
-    const chunks: Buffer[] = []
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
+function renderReport (c: Corpus, image: Buffer | undefined): Promise<Buffer> {
+  return renderPdf({ size: 'A4', margin: 56, info: { Title: c.title, Author: 'DocuMind load test' } }, (doc) => {
+    doc.addPage()
     doc.fontSize(18).text(c.title)
     doc.moveDown()
     doc.fontSize(11)
@@ -120,40 +115,23 @@ function render (c: Corpus, image: Buffer | undefined): Promise<Buffer> {
       doc.fontSize(11).text('Figure 1: site survey scan.')
       doc.image(image, { fit: [480, 640] })
     }
-    doc.end()
   })
 }
 
 /**
- * A PDF with real text, padded to about `targetBytes` (within 1 %, or the size of the text alone
- * if that is already larger).
+ * The report of corpus(seed) as a PDF, padded to about `targetBytes` (within 1 %, or the size of
+ * the text alone if that is already larger).
  */
-export async function makePdf (seed: number, targetBytes?: number): Promise<Buffer> {
+export async function makeReportPdf (seed: number, targetBytes?: number): Promise<Buffer> {
   const c = corpus(seed)
-  const plain = await render(c, undefined)
+  const plain = await renderReport(c, undefined)
   if (targetBytes === undefined || targetBytes <= plain.length + 2048) return plain
   let imageBytes = targetBytes - plain.length - 1024
-  let pdf = await render(c, noisePng(imageBytes))
+  let pdf = await renderReport(c, noisePng(imageBytes))
   // One correction pass for the container overhead.
   if (Math.abs(pdf.length - targetBytes) > targetBytes * 0.01) {
     imageBytes = Math.max(1, imageBytes + (targetBytes - pdf.length))
-    pdf = await render(c, noisePng(imageBytes))
+    pdf = await renderReport(c, noisePng(imageBytes))
   }
   return pdf
-}
-
-export interface Multipart {
-  body: Buffer
-  contentType: string
-}
-
-/** A multipart/form-data body with one file part. */
-export function multipartFile (field: string, filename: string, contentType: string, data: Buffer): Multipart {
-  const boundary = `----documind-loadtest-${randomUUID()}`
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\n` +
-    `Content-Type: ${contentType}\r\n\r\n`
-  )
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-  return { body: Buffer.concat([head, data, tail]), contentType: `multipart/form-data; boundary=${boundary}` }
 }
