@@ -171,10 +171,12 @@ export class PdfExtractor implements PdfTextExtractor {
     const runSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal
     const pages = onPages === undefined ? undefined : new MessageChannel()
     // Resolves once every batch has been delivered: the port and Piscina's result travel separately.
-    const delivered = new Promise<void>((resolve) => {
-      pages?.port1.on('message', (message: PagesMessage) => { if (message === 'end') resolve(); else onPages!(message) })
-      pages?.port1.once('close', () => resolve())
-    })
+    const delivered = pages === undefined
+      ? undefined
+      : new Promise<void>((resolve) => {
+        pages.port1.on('message', (message: PagesMessage) => { if (message === 'end') resolve(); else onPages!(message) })
+        pages.port1.once('close', () => resolve())
+      })
     this.#inFlight++
     try {
       const task: PdfExtractTask = { data: bytes, options: this.#workerOptions }
@@ -185,7 +187,7 @@ export class PdfExtractor implements PdfTextExtractor {
       }
       const outcome = await this.#pool.run(task, { transferList, signal: runSignal })
       if (outcome.ok) {
-        if (pages !== undefined) await delivered
+        await delivered
         return outcome.result
       }
       const code = isPdfErrorCode(outcome.error.code) ? outcome.error.code : 'PDF_EXTRACT_FAILED'

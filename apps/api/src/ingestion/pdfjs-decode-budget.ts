@@ -19,13 +19,15 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { PdfExtractionError } from './errors.js'
 
-const HOOK = Symbol.for('documind.pdfjs.decodeBudget')
+/** The global through which the charged pdf.js code reaches the running extraction's budget. */
+const HOOK_KEY = 'documind.pdfjs.decodeBudget'
+const HOOK = Symbol.for(HOOK_KEY)
 
 /** The allocation in `DecodeStream.prototype.ensureBuffer` (pdfjs-dist 5.x, legacy build). */
 const ALLOCATION = `    const buffer2 = new Uint8Array(size);
     buffer2.set(buffer);
     return this.buffer = buffer2;`
-const CHARGED_ALLOCATION = `    globalThis[Symbol.for('documind.pdfjs.decodeBudget')]?.(size - buffer.byteLength);
+const CHARGED_ALLOCATION = `    globalThis[Symbol.for('${HOOK_KEY}')]?.(size - buffer.byteLength);
 ${ALLOCATION}`
 
 /** The worker module of the pdfjs-dist that pdf-parse itself imports (the API and worker versions must match). */
@@ -60,17 +62,17 @@ export async function installDecodeBudget (): Promise<void> {
 /** What one extraction may decode, and what it has decoded so far. */
 export class DecodeBudget {
   usedBytes = 0
-  /** Sticky: pdf.js swallows many errors and carries on, so the caller checks this after every step. */
-  exceeded = false
 
   constructor (readonly limitBytes: number) {}
 
+  /** Sticky: pdf.js swallows many errors and carries on, so the caller checks this after every step. */
+  get exceeded (): boolean {
+    return this.usedBytes > this.limitBytes
+  }
+
   charge (bytes: number): void {
     this.usedBytes += bytes
-    if (this.usedBytes > this.limitBytes) {
-      this.exceeded = true
-      throw this.error()
-    }
+    if (this.exceeded) throw this.error()
   }
 
   error (): PdfExtractionError {
