@@ -6,30 +6,31 @@ import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, typ
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
 import { clientErrorHandler } from './lib/client-errors.js'
-import answerCache from './plugins/app/answer-cache.js'
-import answering from './plugins/app/answering.js'
-import audioStore from './plugins/app/audio-store.js'
-import authPlugin from './plugins/app/auth.js'
-import chatHistory from './plugins/app/chat-history.js'
-import documentsRepository from './plugins/app/documents-repository.js'
+import answerCache from './plugins/app/answering/answer-cache.js'
+import answering from './plugins/app/answering/answering.js'
+import audioStore from './plugins/app/speech/audio-store.js'
+import accessTokens from './plugins/app/users/access-tokens.js'
+import authenticate from './plugins/app/users/authenticate.js'
+import chatHistory from './plugins/app/answering/chat-history.js'
+import documentsRepository from './plugins/app/documents/documents-repository.js'
 import gracefulShutdown from './plugins/app/graceful-shutdown.js'
-import ingestion from './plugins/app/ingestion.js'
+import ingestion from './plugins/app/documents/ingestion.js'
 import kvStore from './plugins/app/kv-store.js'
-import feedback from './plugins/app/feedback.js'
-import mailer from './plugins/app/mailer.js'
-import passwordHasher from './plugins/app/password-hasher.js'
-import passwordResets from './plugins/app/password-resets.js'
-import queryQuota from './plugins/app/query-quota.js'
-import rateLimitPolicy, { STORE_UNAVAILABLE_MESSAGE } from './plugins/app/rate-limit-policy.js'
-import requestIntake from './plugins/app/request-intake.js'
-import speech from './plugins/app/speech.js'
-import usageStats from './plugins/app/usage-stats.js'
-import usersRepository from './plugins/app/users-repository.js'
-import voicePreferences from './plugins/app/voice-preferences.js'
+import feedback from './plugins/app/answering/feedback.js'
+import mailer from './plugins/app/users/mailer.js'
+import passwordHasher from './plugins/app/users/password-hasher.js'
+import passwordResets from './plugins/app/users/password-resets.js'
+import queryQuota from './plugins/app/limits/query-quota.js'
+import rateLimitPolicy, { STORE_UNAVAILABLE_MESSAGE } from './plugins/app/limits/rate-limit-policy.js'
+import requestIntake from './plugins/app/limits/request-intake.js'
+import speech from './plugins/app/speech/speech.js'
+import usageStats from './plugins/app/users/usage-stats.js'
+import usersRepository from './plugins/app/users/users-repository.js'
+import voicePreferences from './plugins/app/speech/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
 import securityHeaders from './plugins/external/security-headers.js'
-import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/postgres.js'
+import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/pg.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
 import askRoutes from './routes/ask/index.js'
@@ -105,7 +106,7 @@ export function serverOptions (config: RunnableConfig): FastifyHttpOptions<Serve
       headersTimeout: headersTimeoutMs,
       requestTimeout: timeoutMs,
       connectionsCheckingInterval: Math.max(25, Math.min(5000, Math.floor(headersTimeoutMs / 4))),
-      // Checked by plugins/app/request-intake.ts, which answers in the JSON envelope.
+      // Checked by plugins/app/limits/request-intake.ts, which answers in the JSON envelope.
       requireHostHeader: false
     },
     // Parser errors (400, 413, 431) and request timeouts (408): the same JSON envelope as every other error.
@@ -189,7 +190,8 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(rateLimitPolicy, { defaultLimits: config.rateLimits.default })
 
   await fastify.register(passwordHasher, { cost: config.bcryptCost, concurrency: config.bcryptConcurrency })
-  await fastify.register(authPlugin, { secret: config.jwtSecret })
+  await fastify.register(accessTokens, { secret: config.jwtSecret })
+  await fastify.register(authenticate)
   await fastify.register(usersRepository)
   await fastify.register(passwordResets)
   await fastify.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom, mailDir: join(config.dataDir, 'mail') })

@@ -14,7 +14,7 @@ closeWithGrace({ delay: config.closeGraceMs }, async ({ signal, err }) => {
     app.log.error({ err }, 'closing after an uncaught error')
   } else {
     app.log.info({ signal }, 'draining, then closing')
-    app.startDraining()
+    app.gracefulShutdown.startDraining()
     await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
   }
   await app.close()

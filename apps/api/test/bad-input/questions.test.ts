@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_SEARCH_TERMS, searchQueries } from '../../src/lib/answer-text.js'
-import { PIPELINE_ERROR_ANSWER } from '../../src/plugins/app/answering.js'
+import { PIPELINE_ERROR_ANSWER } from '../../src/plugins/app/answering/answering.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { NO_RATE_LIMITS } from '../helpers/bad-input.js'
 import { addDocument, createUser, multipart, wavWithTranscript, type TestUser } from '../helpers/voice.js'
@@ -149,7 +149,7 @@ describe('property-based: retrieval answers every accepted question without a da
     max = t.config.ask.maxQuestionChars
     alice = await createUser(t.app, 'alice')
     await addDocument(t.app, alice.id, 'notes', PAGES)
-    documentIds = (await t.app.documents.snapshot(alice.id)).refs.map((r) => r.id)
+    documentIds = (await t.app.documentsRepository.snapshot(alice.id)).refs.map((r) => r.id)
   })
   afterAll(async () => { await t?.close() })
 
@@ -185,8 +185,8 @@ describe('property-based: retrieval answers every accepted question without a da
         expect(terms.length).toBeLessThanOrEqual(MAX_SEARCH_TERMS)
         expect(queries.any).toBe(terms.join(' or '))
         if (queries.all === '') continue
-        await t.app.documents.searchChunks(documentIds, queries.all, 10)
-        await t.app.documents.searchChunks(documentIds, queries.any, 10)
+        await t.app.documentsRepository.searchChunks(documentIds, queries.all, 10)
+        await t.app.documentsRepository.searchChunks(documentIds, queries.any, 10)
       }
     }), { numRuns: 150 })
   })
@@ -204,8 +204,8 @@ describe('property-based: retrieval answers every accepted question without a da
       const queries = searchQueries(text)
       expect(queries.all.split(' ').length).toBeLessThanOrEqual(MAX_SEARCH_TERMS)
       if (queries.all === '') continue
-      await t.app.documents.searchChunks(documentIds, queries.all, 10)
-      await t.app.documents.searchChunks(documentIds, queries.any, 10)
+      await t.app.documentsRepository.searchChunks(documentIds, queries.all, 10)
+      await t.app.documentsRepository.searchChunks(documentIds, queries.any, 10)
     }
   })
 

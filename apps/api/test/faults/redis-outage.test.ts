@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { STORE_UNAVAILABLE_MESSAGE } from '../../src/plugins/app/rate-limit-policy.js'
+import { STORE_UNAVAILABLE_MESSAGE } from '../../src/plugins/app/limits/rate-limit-policy.js'
 import { startTestCluster, type Cluster } from '../helpers/cluster.js'
 import { send, startLoadLoop, tally, type LoadRequest, type LoadSample } from '../helpers/load-loop.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'

@@ -17,9 +17,9 @@ export const GENEROUS_RATE_LIMITS = { RATE_LIMIT_DEFAULT: '100000 per hour' }
 
 export async function createUser (app: FastifyInstance, label = 'user'): Promise<TestUser> {
   const email = `${label}-${randomBytes(4).toString('hex')}@example.com`
-  const row = await app.users.create({ email, passwordHash: 'not-a-hash', role: null, occupation: null, institution: null })
+  const row = await app.usersRepository.create({ email, passwordHash: 'not-a-hash', role: null, occupation: null, institution: null })
   if (row === undefined) throw new Error('user not created')
-  const token = app.issueToken({ id: row.id, email })
+  const token = app.accessTokens.issue({ id: row.id, email })
   return { id: row.id, email, token, headers: { authorization: `Bearer ${token}` } }
 }
 

@@ -16,9 +16,9 @@ export interface TestUser {
 /** A user straight in the database (signup's 3/hour per-address limit would cap a test file at three). */
 export async function createUser (app: FastifyInstance, label: string): Promise<TestUser> {
   const email = `${label}-${randomBytes(4).toString('hex')}@example.com`
-  const user = await app.users.create({ email, passwordHash: 'not-used', role: null, occupation: null, institution: null })
+  const user = await app.usersRepository.create({ email, passwordHash: 'not-used', role: null, occupation: null, institution: null })
   if (user === undefined) throw new Error('user not created')
-  const token = app.issueToken({ id: user.id, email })
+  const token = app.accessTokens.issue({ id: user.id, email })
   return { id: user.id, email, token, headers: { authorization: `Bearer ${token}` } }
 }
 
@@ -127,7 +127,7 @@ export async function waitFor<T> (check: () => Promise<T | undefined | false>, t
 /** A ready document with one chunk per page, stored through the documents repository (no PDF parsing). */
 export async function addDocument (app: FastifyInstance, userId: string, name: string, pages: string[]): Promise<void> {
   const data = Buffer.from(`%PDF-1.4 ${name}`)
-  const result = await app.documents.save({
+  const result = await app.documentsRepository.save({
     userId,
     name,
     filename: `${name}.pdf`,

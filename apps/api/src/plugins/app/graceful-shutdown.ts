@@ -3,10 +3,14 @@ import fp from 'fastify-plugin'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Starts the drain before close: responses tell keep-alive clients to reconnect elsewhere. */
-    startDraining: () => void
-    isDraining: () => boolean
+    gracefulShutdown: GracefulShutdown
   }
+}
+
+export interface GracefulShutdown {
+  /** Starts the drain before close: responses tell keep-alive clients to reconnect elsewhere. */
+  startDraining: () => void
+  readonly draining: boolean
 }
 
 function closeAfterResponse (_request: IncomingMessage, response: ServerResponse): void {
@@ -21,12 +25,14 @@ function closeAfterResponse (_request: IncomingMessage, response: ServerResponse
  */
 export default fp(async (fastify) => {
   let draining = false
-  fastify.decorate('startDraining', () => {
-    if (draining) return
-    draining = true
-    // Added only now, ahead of Fastify's listener: an `onSend` hook would run on every response of the
-    // worker's life for a header that only its last seconds need.
-    fastify.server.prependListener('request', closeAfterResponse)
+  fastify.decorate('gracefulShutdown', {
+    startDraining () {
+      if (draining) return
+      draining = true
+      // Added only now, ahead of Fastify's listener: an `onSend` hook would run on every response of the
+      // worker's life for a header that only its last seconds need.
+      fastify.server.prependListener('request', closeAfterResponse)
+    },
+    get draining () { return draining }
   })
-  fastify.decorate('isDraining', () => draining)
 }, { name: 'graceful-shutdown' })

@@ -7,7 +7,7 @@ import { compareKeys, TickBatcher, type CounterValue } from '../../lib/tick-batc
 declare module 'fastify' {
   interface FastifyInstance {
     /** Short-lived shared state (quota counters, chat history, answer cache): Redis, else Postgres. */
-    kv: KvStore
+    kvStore: KvStore
   }
 }
 
@@ -109,9 +109,9 @@ export class PostgresKvStore extends CountersOf implements KvStore {
 
 export default fp(async (fastify) => {
   if (fastify.redis !== null) {
-    fastify.decorate('kv', new RedisKvStore(fastify.redis, fastify.config.redisKeyPrefix))
+    fastify.decorate('kvStore', new RedisKvStore(fastify.redis, fastify.config.redisKeyPrefix))
     return
   }
-  fastify.decorate('kv', new PostgresKvStore(fastify.pg))
+  fastify.decorate('kvStore', new PostgresKvStore(fastify.pg))
   sweepExpiredRows(fastify, 'kv_store', 'kv store')
-}, { name: 'kv-store', dependencies: ['postgres', 'redis'] })
+}, { name: 'kv-store', dependencies: ['pg', 'redis'] })

@@ -3,28 +3,20 @@ import fp from 'fastify-plugin'
 import { sweepExpiredRows } from '../../lib/fixed-window-counter.js'
 import { PostgresRateLimitStore, RedisRateLimitStore } from './rate-limit-stores.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    rateLimitStoreKind: 'redis' | 'postgres'
-  }
-}
-
 export interface RateLimitPluginOptions {
   keyPrefix: string
 }
 
 /**
  * @fastify/rate-limit with a store every worker shares. Limits are attached per route by
- * plugins/app/rate-limit-policy.ts, so the plugin itself is not global.
+ * plugins/app/limits/rate-limit-policy.ts, so the plugin itself is not global.
  */
 export default fp<RateLimitPluginOptions>(async (fastify, opts) => {
   let store: RedisRateLimitStore | PostgresRateLimitStore
   if (fastify.redis !== null) {
     store = new RedisRateLimitStore(fastify.redis, `${opts.keyPrefix}rl:`)
-    fastify.decorate('rateLimitStoreKind', 'redis')
   } else {
     store = new PostgresRateLimitStore(fastify.pg)
-    fastify.decorate('rateLimitStoreKind', 'postgres')
     sweepExpiredRows(fastify, 'rate_limit_counters', 'rate limit')
   }
   // The plugin builds a store per route from this constructor; ours hand back the one shared instance.
@@ -34,4 +26,4 @@ export default fp<RateLimitPluginOptions>(async (fastify, opts) => {
     store: SharedStore,
     skipOnError: false
   })
-}, { name: 'rate-limit', dependencies: ['postgres', 'redis'] })
+}, { name: 'rate-limit', dependencies: ['pg', 'redis'] })

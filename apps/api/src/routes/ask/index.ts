@@ -14,10 +14,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { whileClientConnected } from '../../lib/client-disconnect.js'
-import type { AskResult } from '../../plugins/app/answering.js'
-import { isAnsweringError } from '../../plugins/app/answering-llm.js'
+import type { AskResult } from '../../plugins/app/answering/answering.js'
+import { isAnsweringError } from '../../plugins/app/answering/answering-llm.js'
 import { MessageResponse, Nullable, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
-import { AnswerLimits, answerQuestion, NoDocumentsResponse, QuestionErrorResponses, type AnswerLimitsValue } from './question-path.js'
+import { AnswerLimits, answerQuestion, NoDocumentsResponse, QuestionErrorResponses, type AnswerLimitsValue } from '../../plugins/app/answering/question-path.js'
 
 const AskBody = Nullable(Type.Object({
   question: Type.Optional(Type.String()),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import type { AudioMeta } from '../../plugins/app/audio-store.js'
+import type { AudioMeta } from '../../plugins/app/speech/audio-store.js'
 import { MessageResponse } from '../../schemas/common.js'
 
 const Params = Type.Object({ filename: Type.String() })

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { isPasswordTooLong, PASSWORD_TOO_LONG_MESSAGE } from '../../plugins/app/password-hasher.js'
-import type { RoutePolicy } from '../../plugins/app/rate-limit-policy.js'
-import { isInvalidInputError } from '../../plugins/external/postgres.js'
+import { isPasswordTooLong, PASSWORD_TOO_LONG_MESSAGE } from '../../plugins/app/users/password-hasher.js'
+import type { RoutePolicy } from '../../plugins/app/limits/rate-limit-policy.js'
+import { isInvalidInputError } from '../../plugins/external/pg.js'
 import { AuthErrorResponse, MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 import {
   ChangeEmailBody, ChangeEmailResponse, ChangePasswordBody, DeleteAccountBody, ForgotPasswordBody, LoginBody,
   LoginMethodNotAllowed, LoginResponse, MeResponse, ResetPasswordBody, SignupBody, SignupResponse
-} from './schemas.js'
+} from '../../schemas/auth.js'
 
 /** Python's len() counts code points, not UTF-16 units. */
 function length (text: string): number {
@@ -34,9 +34,9 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     keyGenerator: (request) => `forgot-password-email|${clean((request.body as { email?: string }).email).toLowerCase()}`
   })
 
-  const recordEvent = (userId: string, type: Parameters<typeof fastify.users.recordEvent>[1], metadata: Record<string, unknown>) => {
+  const recordEvent = (userId: string, type: Parameters<typeof fastify.usersRepository.recordEvent>[1], metadata: Record<string, unknown>) => {
     // Analytics must never fail or slow down the request that caused it.
-    fastify.users.recordEvent(userId, type, metadata).catch((err: unknown) => fastify.log.warn({ err, type }, 'usage event not recorded'))
+    fastify.usersRepository.recordEvent(userId, type, metadata).catch((err: unknown) => fastify.log.warn({ err, type }, 'usage event not recorded'))
   }
 
   fastify.post('/signup', {
@@ -48,13 +48,13 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (email === '' || password === '') return reply.code(400).send({ success: false, message: 'Email and password are required' })
     if (length(password) < 6) return reply.code(400).send({ success: false, message: 'Password must be at least 6 characters' })
     if (isPasswordTooLong(password)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
-    if (await fastify.users.findByEmail(email) !== undefined) {
+    if (await fastify.usersRepository.findByEmail(email) !== undefined) {
       return reply.code(400).send({ success: false, message: 'User already exists' })
     }
-    const passwordHash = await fastify.passwords.hash(password)
+    const passwordHash = await fastify.passwordHasher.hash(password)
     let user
     try {
-      user = await fastify.users.create({
+      user = await fastify.usersRepository.create({
         email,
         passwordHash,
         role: optional(request.body.role),
@@ -70,7 +70,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return {
       success: true as const,
       message: 'User created successfully',
-      token: fastify.issueToken({ id: user.id, email: user.email }),
+      token: fastify.accessTokens.issue({ id: user.id, email: user.email }),
       user: { id: user.id, email: user.email, role: user.role, institution: user.institution }
     }
   })
@@ -94,16 +94,16 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const password = clean(request.body.password)
     if (email === '' || password === '') return reply.code(400).send({ success: false, message: 'Email and password are required' })
     if (isPasswordTooLong(password)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
-    const user = await fastify.users.findByEmail(email)
+    const user = await fastify.usersRepository.findByEmail(email)
     // An unknown email is compared against a dummy hash, so it takes as long to refuse as a wrong password.
-    if (!await fastify.passwords.verify(password, user?.password_hash) || user === undefined) {
+    if (!await fastify.passwordHasher.verify(password, user?.password_hash) || user === undefined) {
       return reply.code(401).send({ success: false, message: 'Invalid credentials' })
     }
     recordEvent(user.id, 'user_login', { email })
     return {
       success: true as const,
       message: 'Login successful',
-      token: fastify.issueToken({ id: user.id, email: user.email }),
+      token: fastify.accessTokens.issue({ id: user.id, email: user.email }),
       user: { id: user.id, email: user.email, role: user.role, is_verified: user.is_verified }
     }
   })
@@ -112,7 +112,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     preParsing: fastify.authenticate,
     schema: { response: { 200: MeResponse, 401: AuthErrorResponse, 404: MessageResponse } }
   }, async (request, reply) => {
-    const user = await fastify.users.findById(request.user.id)
+    const user = await fastify.usersRepository.findById(request.user.id)
     if (user === undefined) return reply.code(404).send({ success: false, message: 'User not found' })
     return { success: true as const, user: { id: user.id, email: user.email, created_at: user.created_at } }
   })
@@ -128,12 +128,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (length(next) < 6) return reply.code(400).send({ success: false, message: 'New password must be at least 6 characters' })
     if (isPasswordTooLong(next)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
     if (current === next) return reply.code(400).send({ success: false, message: 'New password must be different from current password' })
-    const user = await fastify.users.findById(request.user.id)
+    const user = await fastify.usersRepository.findById(request.user.id)
     if (user === undefined) return reply.code(404).send({ success: false, message: 'User not found' })
-    if (!await fastify.passwords.verify(current, user.password_hash)) {
+    if (!await fastify.passwordHasher.verify(current, user.password_hash)) {
       return reply.code(401).send({ success: false, message: 'Current password is incorrect' })
     }
-    if (!await fastify.users.updatePasswordHash(user.id, await fastify.passwords.hash(next), false)) {
+    if (!await fastify.usersRepository.updatePasswordHash(user.id, await fastify.passwordHasher.hash(next), false)) {
       return reply.code(500).send({ success: false, message: 'Failed to update password' })
     }
     recordEvent(user.id, 'password_changed', {})
@@ -149,20 +149,20 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const password = clean(request.body.password)
     if (newEmail === '' || password === '') return reply.code(400).send({ success: false, message: 'New email and password are required' })
     if (!newEmail.includes('@') || !newEmail.includes('.')) return reply.code(400).send({ success: false, message: 'Invalid email format' })
-    const user = await fastify.users.findById(request.user.id)
+    const user = await fastify.usersRepository.findById(request.user.id)
     if (user === undefined) return reply.code(404).send({ success: false, message: 'User not found' })
     if (newEmail === user.email) return reply.code(400).send({ success: false, message: 'New email is same as current email' })
-    if (!await fastify.passwords.verify(password, user.password_hash)) {
+    if (!await fastify.passwordHasher.verify(password, user.password_hash)) {
       return reply.code(401).send({ success: false, message: 'Password is incorrect' })
     }
-    if (await fastify.users.findByEmail(newEmail) !== undefined || !await fastify.users.updateEmail(user.id, newEmail)) {
+    if (await fastify.usersRepository.findByEmail(newEmail) !== undefined || !await fastify.usersRepository.updateEmail(user.id, newEmail)) {
       return reply.code(400).send({ success: false, message: 'Email already in use' })
     }
     recordEvent(user.id, 'email_changed', { old_email: user.email, new_email: newEmail })
     return {
       success: true as const,
       message: 'Email changed successfully',
-      token: fastify.issueToken({ id: user.id, email: newEmail }),
+      token: fastify.accessTokens.issue({ id: user.id, email: newEmail }),
       email: newEmail
     }
   })
@@ -174,12 +174,12 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const password = clean(request.body?.password)
     if (password === '') return reply.code(400).send({ success: false, message: 'Password is required' })
     if (request.body?.confirmation !== 'DELETE') return reply.code(400).send({ success: false, message: 'Please type DELETE to confirm' })
-    const user = await fastify.users.findById(request.user.id)
+    const user = await fastify.usersRepository.findById(request.user.id)
     if (user === undefined) return reply.code(404).send({ success: false, message: 'User not found' })
-    if (!await fastify.passwords.verify(password, user.password_hash)) {
+    if (!await fastify.passwordHasher.verify(password, user.password_hash)) {
       return reply.code(401).send({ success: false, message: 'Password is incorrect' })
     }
-    if (!await fastify.users.delete(user.id)) return reply.code(500).send({ success: false, message: 'Failed to delete account' })
+    if (!await fastify.usersRepository.delete(user.id)) return reply.code(500).send({ success: false, message: 'Failed to delete account' })
     return { success: true, message: "Account deleted successfully. We're sorry to see you go!" }
   })
 
@@ -194,7 +194,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!perEmail.isAllowed && perEmail.isExceeded) {
       return reply.code(429).send({ success: false, message: 'Too many password reset requests. Please try again later.' })
     }
-    const user = await fastify.users.findByEmail(email)
+    const user = await fastify.usersRepository.findByEmail(email)
     if (user !== undefined) {
       const token = await fastify.passwordResets.create(user.id)
       const link = `${fastify.config.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`
@@ -219,7 +219,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (isPasswordTooLong(password)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
     const userId = await fastify.passwordResets.consume(token)
     if (userId === undefined) return reply.code(400).send({ success: false, message: 'Invalid or expired reset token' })
-    if (!await fastify.users.updatePasswordHash(userId, await fastify.passwords.hash(password), true)) {
+    if (!await fastify.usersRepository.updatePasswordHash(userId, await fastify.passwordHasher.hash(password), true)) {
       return reply.code(400).send({ success: false, message: 'Failed to reset password' })
     }
     await fastify.passwordResets.revokeAll(userId)

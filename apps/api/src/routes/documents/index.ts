@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { isInvalidInputError } from '../../plugins/external/postgres.js'
+import { isInvalidInputError } from '../../plugins/external/pg.js'
 import { MessageResponse, Nullable, UnauthorizedResponse } from '../../schemas/common.js'
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -80,7 +80,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { response: { 200: ListResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
-      return { success: true as const, documents: await fastify.documents.list(request.user.id) }
+      return { success: true as const, documents: await fastify.documentsRepository.list(request.user.id) }
     } catch (err) {
       request.log.error({ err }, 'listing documents failed')
       return { success: false, message: 'Failed to list documents' }
@@ -95,7 +95,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { q, category, tags } = request.query
-    const documents = await fastify.documents.search(request.user.id, {
+    const documents = await fastify.documentsRepository.search(request.user.id, {
       ...(q === undefined ? {} : { q: q.trim() }),
       ...(category === undefined ? {} : { category: category.trim() }),
       ...(tags === undefined ? {} : { tags: splitTags(tags) })
@@ -106,7 +106,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/categories', {
     preParsing: fastify.authenticate,
     schema: { response: { 200: Type.Object({ success: Type.Literal(true), categories: Type.Array(Category) }), 401: UnauthorizedResponse } }
-  }, async () => ({ success: true as const, categories: await fastify.documents.categories() }))
+  }, async () => ({ success: true as const, categories: await fastify.documentsRepository.categories() }))
 
   fastify.put('/:document_id/metadata', {
     preParsing: fastify.authenticate,
@@ -125,7 +125,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (Object.keys(update).length === 0) return reply.code(400).send({ success: false, message: 'No updates provided' })
     let outcome
     try {
-      outcome = await fastify.documents.updateMetadata(request.user.id, request.params.document_id, update)
+      outcome = await fastify.documentsRepository.updateMetadata(request.user.id, request.params.document_id, update)
     } catch (err) {
       if (isInvalidInputError(err)) throw err // NUL bytes in the text: the error handler's 400
       request.log.error({ err }, 'document metadata update failed')
@@ -143,7 +143,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     try {
       // Only the caller's documents, never another user's (docs/migrating-from-flask.md).
-      const count = await fastify.documents.deleteAll(request.user.id)
+      const count = await fastify.documentsRepository.deleteAll(request.user.id)
       return { success: true, message: `Cleared ${count} documents from the system` }
     } catch (err) {
       request.log.error({ err }, 'clearing documents failed')
@@ -161,7 +161,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const name = request.params.document_name
     let chunks
     try {
-      chunks = await fastify.documents.deleteByName(request.user.id, name)
+      chunks = await fastify.documentsRepository.deleteByName(request.user.id, name)
     } catch (err) {
       request.log.error({ err }, 'deleting a document failed')
       return { success: false as const, error: 'Failed to delete document' }

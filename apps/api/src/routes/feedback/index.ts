@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { isInvalidInputError, isMissingUserError } from '../../plugins/external/postgres.js'
+import { isInvalidInputError, isMissingUserError } from '../../plugins/external/pg.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 // Types are checked in the handler, so every malformed body gets the same one message.

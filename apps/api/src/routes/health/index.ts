@@ -75,7 +75,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       probe(() => fastify.pg.query('SELECT 1')),
       redis === null ? Promise.resolve('disabled') : probe(() => redis.ping())
     ])
-    const draining = fastify.isDraining()
+    const draining = fastify.gracefulShutdown.draining
     const ok = !draining && postgres === 'ok' && (redisState === 'ok' || redisState === 'disabled')
     return reply.code(ok ? 200 : 503).send({
       success: ok,

@@ -41,7 +41,7 @@ const limitsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const userId = request.user.id
     try {
       const [documents, quota, plan] = await Promise.all([
-        fastify.documents.count(userId),
+        fastify.documentsRepository.count(userId),
         fastify.queryQuota.peek(userId),
         planType(userId)
       ])

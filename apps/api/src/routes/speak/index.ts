@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { whileClientConnected } from '../../lib/client-disconnect.js'
-import { sendSpeechError } from '../../plugins/app/speech-http.js'
+import { sendSpeechError } from '../../plugins/app/speech/speech-http.js'
 import { MessageResponse, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
 
 const SpeakBody = Type.Object({

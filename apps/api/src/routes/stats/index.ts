@@ -51,14 +51,14 @@ const CacheStatsResponse = Type.Object({ success: Type.Literal(true), cache: Cac
 async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise<Static<typeof CacheStats>> {
   try {
     // Probes the store itself: the history and quota readers fail soft and would hide an outage.
-    await fastify.kv.get('cache-stats-probe')
+    await fastify.kvStore.get('cache-stats-probe')
   } catch {
-    return { enabled: true, mode: fastify.kv.kind, connection: 'error', total_keys: 0 }
+    return { enabled: true, mode: fastify.kvStore.kind, connection: 'error', total_keys: 0 }
   }
   const [history, quota] = await Promise.all([fastify.chatHistory.load(userId), fastify.queryQuota.peek(userId)])
   const sessionKeys = history.length > 0 ? 1 : 0
   const rateKeys = quota.used > 0 ? 1 : 0
-  return { enabled: true, mode: fastify.kv.kind, connection: 'active', session_keys: sessionKeys, rate_keys: rateKeys, total_keys: sessionKeys + rateKeys }
+  return { enabled: true, mode: fastify.kvStore.kind, connection: 'active', session_keys: sessionKeys, rate_keys: rateKeys, total_keys: sessionKeys + rateKeys }
 }
 
 /**
@@ -72,7 +72,7 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: { response: { 200: Type.Union([StatsResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
-      const [documents, cache] = await Promise.all([fastify.documents.list(request.user.id), cacheStatsFor(fastify, request.user.id)])
+      const [documents, cache] = await Promise.all([fastify.documentsRepository.list(request.user.id), cacheStatsFor(fastify, request.user.id)])
       return {
         success: true as const,
         stats: {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { SPEECH_LANGUAGES } from '../../plugins/app/speech-text.js'
+import { SPEECH_LANGUAGES } from '../../plugins/app/speech/speech-text.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 const LanguagesResponse = Type.Object({

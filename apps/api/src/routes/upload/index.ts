@@ -129,7 +129,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
 
     const userId = request.user.id
-    const current = await fastify.documents.count(userId)
+    const current = await fastify.documentsRepository.count(userId)
     if (current >= maxPerUser) {
       await drain()
       return limitReached(reply, current)

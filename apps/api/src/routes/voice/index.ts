@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import voicePreferencesRoutes from './preferences.js'
-import voiceQueryRoutes from './query.js'
+import voiceQueryRoutes from '../voice-query/index.js'
 
 /** /voice/preferences and /voice-query. */
 const voiceRoutes: FastifyPluginAsync = async (fastify) => {

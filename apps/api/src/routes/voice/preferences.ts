@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { VOICE_ENGINES, isVoiceEngine } from '../../plugins/app/voice-preferences.js'
+import { VOICE_ENGINES, isVoiceEngine } from '../../plugins/app/speech/voice-preferences.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 const PreferencesRow = Type.Object({
