@@ -36,6 +36,8 @@ import redis from './plugins/external/redis.js'
 import askRoutes from './routes/ask/index.js'
 import audioRoutes from './routes/audio/index.js'
 import authRoutes from './routes/auth/index.js'
+import cacheRoutes from './routes/cache/index.js'
+import clearRoutes from './routes/clear/index.js'
 import documentsRoutes from './routes/documents/index.js'
 import feedbackRoutes from './routes/feedback/index.js'
 import healthRoutes from './routes/health/index.js'
@@ -45,7 +47,9 @@ import statsRoutes from './routes/stats/index.js'
 import transcribeRoutes from './routes/transcribe/index.js'
 import ttsRoutes from './routes/tts/index.js'
 import uploadRoutes from './routes/upload/index.js'
+import userRoutes from './routes/user/index.js'
 import voiceRoutes from './routes/voice/index.js'
+import voiceQueryRoutes from './routes/voice-query/index.js'
 
 export type RunnableConfig = AppConfig & { databaseUrl: string, jwtSecret: string }
 
@@ -213,14 +217,18 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(uploadRoutes)
   await fastify.register(documentsRoutes, { prefix: '/documents' })
   await fastify.register(askRoutes)
+  await fastify.register(clearRoutes)
   await fastify.register(limitsRoutes)
   await fastify.register(audioRoutes)
   await fastify.register(ttsRoutes)
   await fastify.register(speakRoutes)
   await fastify.register(transcribeRoutes)
   await fastify.register(voiceRoutes)
+  await fastify.register(voiceQueryRoutes)
   await fastify.register(feedbackRoutes)
   await fastify.register(statsRoutes)
+  await fastify.register(userRoutes)
+  await fastify.register(cacheRoutes)
 }, { name: 'documind-app' })
 
 export default documindApp

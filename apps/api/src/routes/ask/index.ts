@@ -1,5 +1,5 @@
 /**
- * POST /ask and POST /clear.
+ * POST /ask.
  *
  * `Accept: text/event-stream` on /ask streams the answer (additive: JSON stays the default):
  *   event: metadata            data: {"metadata":{...},"sources":[...],"limits":{...}}   (once, first)
@@ -138,14 +138,6 @@ const askRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
       failedMidStream: sse?.fail
     }))
-  })
-
-  fastify.post('/clear', {
-    preParsing: fastify.authenticate,
-    schema: { response: { 200: MessageResponse, 401: UnauthorizedResponse } }
-  }, async (request) => {
-    await fastify.chatHistory.clear(request.user.id)
-    return { success: true, message: 'Conversation cleared' }
   })
 }
 
