@@ -12,45 +12,13 @@
 import { PassThrough } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
-import { Type, type Static } from 'typebox'
+import { Type } from 'typebox'
 import { whileClientConnected } from '../../lib/client-disconnect.js'
 import type { AskResult } from '../../plugins/app/answering/answering.js'
 import { isAnsweringError } from '../../plugins/app/answering/answering-llm.js'
-import { MessageResponse, Nullable, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
-import { AnswerLimits, answerQuestion, NoDocumentsResponse, QuestionErrorResponses, type AnswerLimitsValue } from '../../plugins/app/answering/question-path.js'
-
-const AskBody = Nullable(Type.Object({
-  question: Type.Optional(Type.String()),
-  document_name: OptionalString,
-  language: OptionalString
-}))
-
-const AskMetadata = Type.Object({
-  sources_used: Type.Integer(),
-  confidence: Type.Number({ minimum: 0, maximum: 1 }),
-  query_type: Type.String(),
-  cached: Type.Boolean(),
-  model: Type.Optional(Type.String())
-})
-
-const AskSource = Type.Object({ document: Type.String(), page: Type.Integer(), snippet: Type.String() })
-
-/** The answer's speech, synthesized in the background: {url, generating, audio_id}; null when no engine is available. */
-const AskAudio = Type.Union([
-  Type.Object({ url: Type.String(), generating: Type.Boolean(), audio_id: Type.String() }, { additionalProperties: true }),
-  Type.Null()
-])
-
-const AskResponse = Type.Object({
-  success: Type.Literal(true),
-  answer: Type.String(),
-  metadata: AskMetadata,
-  sources: Type.Array(AskSource),
-  limits: AnswerLimits,
-  audio: Type.Optional(AskAudio)
-})
-
-type AskResponseBody = Static<typeof AskResponse>
+import { answerQuestion } from '../../plugins/app/answering/question-path.js'
+import { AskBody, AskResponse, NoDocumentsResponse, QuestionErrorResponses, type AnswerLimitsValue, type AskResponseBody } from '../../schemas/answering.js'
+import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
 
 /** `language`: auto (default), en, kn, hi; anything else is en. It only chooses the answer's voice. */
 function normaliseLanguage (value: string | null | undefined): string {

@@ -1,12 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import type { AudioMeta } from '../../plugins/app/speech/audio-store.js'
 import { MessageResponse } from '../../schemas/common.js'
+import { AudioBytes, AudioParams, NoBody } from '../../schemas/speech.js'
 
-const Params = Type.Object({ filename: Type.String() })
-const AudioBytes = Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'audio bytes' })
-const Empty = Type.Null({ description: 'no body' })
 const NOT_FOUND = { success: false, message: 'Audio file not found' }
 
 type Range = { start: number, end: number } | 'unsatisfiable' | undefined
@@ -80,7 +77,7 @@ const audioRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     method: 'HEAD',
     url: '/audio/:filename',
     config: { rateLimitPolicy: false },
-    schema: { params: Params, response: { 200: Empty, 304: Empty, 404: MessageResponse } },
+    schema: { params: AudioParams, response: { 200: NoBody, 304: NoBody, 404: MessageResponse } },
     handler: async (request, reply) => {
       const meta = await store.meta(request.params.filename)
       if (meta === undefined) return reply.code(404).send(NOT_FOUND)
@@ -94,7 +91,7 @@ const audioRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     // HEAD has its own handler above, which never loads the bytes.
     exposeHeadRoute: false,
     config: { rateLimitPolicy: false },
-    schema: { params: Params, response: { 200: AudioBytes, 206: AudioBytes, 304: Empty, 404: MessageResponse, 416: MessageResponse } }
+    schema: { params: AudioParams, response: { 200: AudioBytes, 206: AudioBytes, 304: NoBody, 404: MessageResponse, 416: MessageResponse } }
   }, async (request, reply) => {
     const meta = await store.meta(request.params.filename)
     if (meta === undefined) return reply.code(404).send(NOT_FOUND)

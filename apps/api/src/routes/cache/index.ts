@@ -1,23 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from 'typebox'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-
-export const CacheStats = Type.Object({
-  enabled: Type.Boolean(),
-  mode: Type.String(),
-  connection: Type.Optional(Type.String()),
-  /** The caller's conversation history (0 or 1). */
-  session_keys: Type.Optional(Type.Integer()),
-  /** The caller's daily quota counter (0 or 1); reported, never cleared. */
-  rate_keys: Type.Optional(Type.Integer()),
-  total_keys: Type.Integer()
-})
-
-const CacheStatsResponse = Type.Object({ success: Type.Literal(true), cache: CacheStats })
+import { CacheStatsResponse, type CacheStatsValue } from '../../schemas/stats.js'
 
 /** The caller's entries in the shared store: the CacheStats shape clients read, scoped to one user (also in GET /stats). */
-export async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise<Static<typeof CacheStats>> {
+export async function cacheStatsFor (fastify: FastifyInstance, userId: string): Promise<CacheStatsValue> {
   try {
     // Probes the store itself: the history and quota readers fail soft and would hide an outage.
     await fastify.kvStore.get('cache-stats-probe')

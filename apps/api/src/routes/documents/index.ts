@@ -1,73 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { isInvalidInputError } from '../../plugins/external/pg.js'
-import { MessageResponse, Nullable, UnauthorizedResponse } from '../../schemas/common.js'
-
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-
-const DocumentListItem = Type.Object({
-  name: Type.String(),
-  total_chunks: Type.Integer(),
-  text_chunks: Type.Integer(),
-  table_chunks: Type.Integer(),
-  image_chunks: Type.Integer(),
-  id: Type.String(),
-  filename: Type.String(),
-  bytes: Type.Integer(),
-  pages: Type.Integer(),
-  category: Type.String(),
-  tags: Type.Array(Type.String()),
-  description: Type.Union([Type.String(), Type.Null()]),
-  uploaded_at: Type.String()
-})
-
-const DocumentRecord = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  filename: Type.String(),
-  file_size: Type.Integer(),
-  page_count: Type.Integer(),
-  chunk_count: Type.Integer(),
-  status: Type.String(),
-  processed: Type.Boolean(),
-  error_message: Type.Union([Type.String(), Type.Null()]),
-  category: Type.String(),
-  tags: Type.Array(Type.String()),
-  description: Type.Union([Type.String(), Type.Null()]),
-  uploaded_at: Type.String(),
-  created_at: Type.String()
-})
-
-const Category = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  icon: Type.Union([Type.String(), Type.Null()]),
-  color: Type.Union([Type.String(), Type.Null()]),
-  description: Type.Union([Type.String(), Type.Null()]),
-  created_at: Type.String()
-})
-
-/** Store errors carry `error`, not `message`: clients read that field here. */
-const StoreErrorResponse = Type.Object({ success: Type.Literal(false), error: Type.String() })
-
-const ListResponse = Type.Union([
-  Type.Object({ success: Type.Literal(true), documents: Type.Array(DocumentListItem) }),
-  MessageResponse
-])
-
-const SearchQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 200 })),
-  category: Type.Optional(Type.String({ maxLength: 50 })),
-  /** Comma-separated; a document must carry all of them. */
-  tags: Type.Optional(Type.String({ maxLength: 1000 }))
-})
-
-const MetadataBody = Nullable(Type.Object({
-  category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
-  /** An array, or a comma-separated string (both are accepted). */
-  tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 50 }), Type.String({ maxLength: 2000 })])),
-  description: Type.Optional(Type.String({ maxLength: 5000 }))
-}))
+import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import {
+  CategoriesResponse, DocumentIdParams, DocumentListResponse, DocumentMetadataBody, DocumentNameParams, DocumentSearchQuery,
+  DocumentSearchResponse, StoreErrorResponse
+} from '../../schemas/documents.js'
 
 function splitTags (value: string | string[]): string[] {
   const list = Array.isArray(value) ? value : value.split(',')
@@ -77,7 +15,7 @@ function splitTags (value: string | string[]): string[] {
 const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/', {
     preParsing: fastify.authenticate,
-    schema: { response: { 200: ListResponse, 401: UnauthorizedResponse } }
+    schema: { response: { 200: DocumentListResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
       return { success: true as const, documents: await fastify.documentsRepository.list(request.user.id) }
@@ -90,8 +28,8 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/search', {
     preParsing: fastify.authenticate,
     schema: {
-      querystring: SearchQuery,
-      response: { 200: Type.Object({ success: Type.Literal(true), documents: Type.Array(DocumentRecord), count: Type.Integer() }), 401: UnauthorizedResponse }
+      querystring: DocumentSearchQuery,
+      response: { 200: DocumentSearchResponse, 401: UnauthorizedResponse }
     }
   }, async (request) => {
     const { q, category, tags } = request.query
@@ -105,14 +43,14 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/categories', {
     preParsing: fastify.authenticate,
-    schema: { response: { 200: Type.Object({ success: Type.Literal(true), categories: Type.Array(Category) }), 401: UnauthorizedResponse } }
+    schema: { response: { 200: CategoriesResponse, 401: UnauthorizedResponse } }
   }, async () => ({ success: true as const, categories: await fastify.documentsRepository.categories() }))
 
   fastify.put('/:document_id/metadata', {
     preParsing: fastify.authenticate,
     schema: {
-      params: Type.Object({ document_id: Type.String({ pattern: UUID_PATTERN }) }),
-      body: MetadataBody,
+      params: DocumentIdParams,
+      body: DocumentMetadataBody,
       response: { 200: MessageResponse, 400: MessageResponse, 401: UnauthorizedResponse, 404: MessageResponse, 500: MessageResponse }
     }
   }, async (request, reply) => {
@@ -154,7 +92,7 @@ const documentsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.delete('/:document_name', {
     preParsing: fastify.authenticate,
     schema: {
-      params: Type.Object({ document_name: Type.String() }),
+      params: DocumentNameParams,
       response: { 200: Type.Union([MessageResponse, StoreErrorResponse]), 401: UnauthorizedResponse }
     }
   }, async (request) => {

@@ -1,16 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { isInvalidInputError, isMissingUserError } from '../../plugins/external/pg.js'
+import { FeedbackBody } from '../../schemas/answering.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-
-// Types are checked in the handler, so every malformed body gets the same one message.
-const FeedbackBody = Type.Object({
-  message_id: Type.Optional(Type.Unknown()),
-  query: Type.Optional(Type.Unknown()),
-  response: Type.Optional(Type.Unknown()),
-  rating: Type.Optional(Type.Unknown()),
-  comment: Type.Optional(Type.Unknown())
-})
 
 const INVALID = { success: false, message: 'Invalid feedback data' }
 /** message_id column width. */

@@ -1,31 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-
-const CacheHealth = Type.Object({
-  healthy: Type.Boolean(),
-  mode: Type.String(),
-  message: Type.String(),
-  error: Type.Optional(Type.String())
-})
-
-const HealthResponse = Type.Object({
-  success: Type.Boolean(),
-  status: Type.String(),
-  components: Type.Object({
-    rag_system: Type.String(),
-    vector_store: Type.String(),
-    cache: CacheHealth
-  })
-})
-
-const ReadyResponse = Type.Object({
-  success: Type.Boolean(),
-  status: Type.String(),
-  checks: Type.Object({
-    postgres: Type.String(),
-    redis: Type.String()
-  })
-})
+import { HealthResponse, ReadyResponse } from '../../schemas/health.js'
 
 const PROBE_TIMEOUT_MS = 1000
 

@@ -2,29 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { whileClientConnected } from '../../lib/client-disconnect.js'
 import { sendSpeechError } from '../../plugins/app/speech/speech-http.js'
-import { MessageResponse, OptionalString, UnauthorizedResponse } from '../../schemas/common.js'
-
-const SpeakBody = Type.Object({
-  text: OptionalString,
-  language: OptionalString,
-  /**
-   * auto | gtts | azure | coqui, as the UI sends. This service has other engines (Groq TTS,
-   * espeak-ng), so every choice means "the best available"; `engine` in the reply says which ran.
-   */
-  engine: OptionalString
-})
-
-const SpeakResponse = Type.Object({
-  success: Type.Literal(true),
-  audio_url: Type.String(),
-  filename: Type.String(),
-  duration: Type.Number(),
-  language: Type.String(),
-  language_name: Type.String(),
-  engine: Type.String(),
-  /** Added: true when the text was longer than TTS_MAX_CHARS and only its beginning was spoken. */
-  truncated: Type.Boolean()
-})
+import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { SpeakBody, SpeakResponse } from '../../schemas/speech.js'
 
 /** POST /speak: synchronous text-to-speech into the audio store. */
 const speakRoutes: FastifyPluginAsyncTypebox = async (fastify) => {

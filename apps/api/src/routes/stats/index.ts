@@ -1,26 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-import { CacheStats, cacheStatsFor } from '../cache/index.js'
+import { StatsResponse } from '../../schemas/stats.js'
+import { cacheStatsFor } from '../cache/index.js'
 
 /** Retrieval is Postgres full-text search; the embedding fields clients read name that honestly. */
 const RETRIEVAL_MODEL = 'postgres-fts-english'
 const COLLECTION_NAME = 'document_chunks'
-
-const StatsResponse = Type.Object({
-  success: Type.Literal(true),
-  stats: Type.Object({
-    vector_store: Type.Object({
-      total_chunks: Type.Integer(),
-      total_documents: Type.Integer(),
-      document_names: Type.Array(Type.String()),
-      embedding_model: Type.String(),
-      collection_name: Type.String()
-    }),
-    models: Type.Object({ embedding_model: Type.String(), llm_model: Type.String() }),
-    cache: CacheStats
-  })
-})
 
 /**
  * GET /stats: requires login and sees only the caller's data, so no user may list another's document

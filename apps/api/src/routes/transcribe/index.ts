@@ -6,14 +6,8 @@ import { readAudioUpload, sendSpeechError } from '../../plugins/app/speech/speec
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech/speech.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { TranscribeResponse } from '../../schemas/speech.js'
 import multipart from '../../plugins/external/multipart.js'
-
-const TranscribeResponse = Type.Object({
-  success: Type.Literal(true),
-  text: Type.String(),
-  language: Type.String(),
-  duration: Type.Number()
-})
 
 /**
  * POST /transcribe. Requires login like every other voice route, so nobody can spend the service's

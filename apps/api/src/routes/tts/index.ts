@@ -2,39 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { SPEECH_LANGUAGES } from '../../plugins/app/speech/speech-text.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-
-const LanguagesResponse = Type.Object({
-  success: Type.Literal(true),
-  languages: Type.Record(Type.String(), Type.String()),
-  total: Type.Integer()
-})
-
-const EngineInfo = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  available: Type.Boolean(),
-  quality: Type.String(),
-  free: Type.Boolean(),
-  premium_only: Type.Optional(Type.Boolean()),
-  accessible: Type.Optional(Type.Boolean()),
-  reason: Type.Optional(Type.String())
-})
-
-const SpeechEngineInfo = Type.Object({
-  name: Type.String(),
-  available: Type.Boolean(),
-  languages: Type.Array(Type.String()),
-  version: Type.Optional(Type.String())
-})
-
-const EnginesResponse = Type.Object({
-  success: Type.Literal(true),
-  engines: Type.Object({ auto: EngineInfo, gtts: EngineInfo, azure: EngineInfo, coqui: EngineInfo }),
-  user_plan: Type.String(),
-  azure_configured: Type.Boolean(),
-  /** Added: the engines this service really runs, which every `engine_preference` maps onto. */
-  speech_engines: Type.Object({ groq: SpeechEngineInfo, espeak: SpeechEngineInfo })
-})
+import { EnginesResponse, LanguagesResponse } from '../../schemas/speech.js'
 
 const ttsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/tts/languages', {
@@ -42,7 +10,7 @@ const ttsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async () => ({ success: true as const, languages: { ...SPEECH_LANGUAGES }, total: Object.keys(SPEECH_LANGUAGES).length }))
 
   /**
-   * Contract 5.3. The UI lists every key of `engines` as a choice and PUTs its key, so the four keys
+   * The UI lists every key of `engines` as a choice and PUTs its key, so the four keys
    * it knows stay (the preferences table accepts only those); `available` tells the truth about this
    * service, where gTTS, Azure and Coqui do not exist. Our real engines are listed in `speech_engines`.
    */

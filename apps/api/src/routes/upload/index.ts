@@ -8,56 +8,12 @@ import { documentNameFromFilename, secureFilename } from '../../ingestion/secure
 import multipart, { MAX_REQUEST_BYTES } from '../../plugins/external/multipart.js'
 import { whileClientConnected } from '../../lib/client-disconnect.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
+import { DocumentLimitReachedResponse, FileTooLargeResponse, UploadResponse } from '../../schemas/documents.js'
 
 /** Below the router's maxParamLength (app.ts), so every stored name can be addressed and deleted. */
 export const MAX_FILENAME_CHARS = 255
 
 const MiB = 1024 * 1024
-
-const UploadSuccess = Type.Object({
-  success: Type.Literal(true),
-  message: Type.String(),
-  statistics: Type.Object({
-    total_chunks: Type.Integer(),
-    text_chunks: Type.Integer(),
-    table_chunks: Type.Integer(),
-    image_chunks: Type.Integer()
-  }),
-  document: Type.Object({
-    id: Type.String(),
-    name: Type.String(),
-    filename: Type.String(),
-    pages: Type.Integer(),
-    bytes: Type.Integer(),
-    replaced: Type.Boolean()
-  })
-})
-
-const LimitReachedResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  limit_reached: Type.Literal(true),
-  limits: Type.Object({
-    allowed: Type.Literal(false),
-    remaining: Type.Integer(),
-    limit: Type.Integer(),
-    current: Type.Integer(),
-    message: Type.String()
-  })
-})
-
-/** The per-file 413 (`file_too_large`); the 50 MiB request cap answers the plain envelope. */
-const FileTooLargeResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  file_too_large: Type.Optional(Type.Literal(true)),
-  limits: Type.Optional(Type.Object({
-    allowed: Type.Literal(false),
-    size_mb: Type.Number(),
-    limit_mb: Type.Number(),
-    message: Type.String()
-  }))
-})
 
 /** Fallback when the secure filename leaves nothing but ".pdf" to remove (cannot happen for "*.pdf" names, see below). */
 const FALLBACK_DOCUMENT_NAME = 'document'
@@ -85,10 +41,10 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     preParsing: fastify.authenticate,
     schema: {
       response: {
-        200: Type.Union([UploadSuccess, MessageResponse]),
+        200: Type.Union([UploadResponse, MessageResponse]),
         400: MessageResponse,
         401: UnauthorizedResponse,
-        403: LimitReachedResponse,
+        403: DocumentLimitReachedResponse,
         413: FileTooLargeResponse
       }
     }

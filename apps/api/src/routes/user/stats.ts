@@ -1,18 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-
-const UserStatsResponse = Type.Object({
-  success: Type.Literal(true),
-  stats: Type.Object({
-    total_queries: Type.Integer(),
-    total_documents: Type.Integer(),
-    member_since: Type.String(),
-    email: Type.String(),
-    role: Type.Union([Type.String(), Type.Null()]),
-    plan: Type.Optional(Type.Object({ type: Type.String(), max_documents: Type.Integer(), max_queries_per_day: Type.Integer() }))
-  })
-})
+import { UserStatsResponse } from '../../schemas/stats.js'
 
 /** GET /user/stats: the caller's own usage counts. */
 const userStatsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {

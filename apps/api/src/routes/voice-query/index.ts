@@ -5,28 +5,10 @@ import { SpeechError } from '../../plugins/app/speech/speech-engines.js'
 import { readAudioUpload, sendSpeechError } from '../../plugins/app/speech/speech-http.js'
 import { normalizeLanguageCode, whisperLanguage } from '../../plugins/app/speech/speech-text.js'
 import { TRANSCRIPTION_UNAVAILABLE_MESSAGE } from '../../plugins/app/speech/speech.js'
+import { answerQuestion } from '../../plugins/app/answering/question-path.js'
+import { NoDocumentsResponse, QuestionErrorResponses, VoiceQueryResponse } from '../../schemas/answering.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-import { AnswerLimits, answerQuestion, NoDocumentsResponse, QuestionErrorResponses } from '../../plugins/app/answering/question-path.js'
 import multipart from '../../plugins/external/multipart.js'
-
-const VoiceQueryResponse = Type.Object({
-  success: Type.Literal(true),
-  question: Type.String(),
-  answer: Type.String(),
-  /** null (with `audio_error`) when the answer could not be spoken; the answer is still delivered. */
-  audio_url: Type.Union([Type.String(), Type.Null()]),
-  audio_error: Type.Optional(Type.String()),
-  transcription_language: Type.String(),
-  metadata: Type.Object({
-    sources_used: Type.Integer(),
-    confidence: Type.Number(),
-    query_type: Type.String(),
-    cached: Type.Optional(Type.Boolean()),
-    model: Type.Optional(Type.String())
-  }),
-  /** Added, as on /ask: the daily quota after this question. */
-  limits: AnswerLimits
-})
 
 /**
  * POST /voice-query: transcribe, answer over all of the user's documents, speak the answer

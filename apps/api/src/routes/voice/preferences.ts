@@ -2,38 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { VOICE_ENGINES, isVoiceEngine } from '../../plugins/app/speech/voice-preferences.js'
 import { MessageResponse, UnauthorizedResponse } from '../../schemas/common.js'
-
-const PreferencesRow = Type.Object({
-  id: Type.String(),
-  user_id: Type.String(),
-  engine_preference: Type.String(),
-  language_preference: Type.String(),
-  created_at: Type.String(),
-  updated_at: Type.String()
-})
-
-const ShortPreferences = Type.Object({
-  engine_preference: Type.String(),
-  language_preference: Type.String()
-})
-
-const GetResponse = Type.Object({
-  success: Type.Literal(true),
-  preferences: Type.Union([PreferencesRow, ShortPreferences])
-})
-
-const PutBody = Type.Object({
-  // Strings only: a number would be coerced and a wrong type gets the "Invalid engine" answer below.
-  engine_preference: Type.Optional(Type.Unknown()),
-  language_preference: Type.Optional(Type.Unknown())
-})
-
-const PutResponse = Type.Object({
-  success: Type.Boolean(),
-  message: Type.String(),
-  premium_required: Type.Optional(Type.Boolean()),
-  preferences: Type.Optional(ShortPreferences)
-})
+import { VoicePreferencesBody, VoicePreferencesResponse, VoicePreferencesUpdateResponse } from '../../schemas/speech.js'
 
 /** Column width of language_preference. */
 const MAX_LANGUAGE_LENGTH = 10
@@ -42,7 +11,7 @@ const MAX_LANGUAGE_LENGTH = 10
 const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/voice/preferences', {
     preParsing: fastify.authenticate,
-    schema: { response: { 200: Type.Union([GetResponse, MessageResponse]), 401: UnauthorizedResponse } }
+    schema: { response: { 200: Type.Union([VoicePreferencesResponse, MessageResponse]), 401: UnauthorizedResponse } }
   }, async (request) => {
     try {
       const row = await fastify.voicePreferences.find(request.user.id)
@@ -57,7 +26,7 @@ const voicePreferencesRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.put('/voice/preferences', {
     preParsing: fastify.authenticate,
-    schema: { body: PutBody, response: { 200: PutResponse, 401: UnauthorizedResponse } }
+    schema: { body: VoicePreferencesBody, response: { 200: VoicePreferencesUpdateResponse, 401: UnauthorizedResponse } }
   }, async (request) => {
     const body = request.body ?? {}
     const engine = body.engine_preference ?? 'auto'

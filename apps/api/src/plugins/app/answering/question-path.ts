@@ -1,52 +1,16 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
 import { isLongerThan } from '../../../lib/answer-text.js'
 import type { AskInput, AskResult } from './answering.js'
 import { isAnsweringError } from './answering-llm.js'
 import type { DocumentsSnapshot } from '../documents/documents-repository.js'
 import { quotaExceededBody, type QuotaState } from '../limits/query-quota.js'
-import { MessageResponse } from '../../../schemas/common.js'
+import type { AnswerLimitsValue, NoDocumentsResponse } from '../../../schemas/answering.js'
 
 // The one path a question takes, typed (/ask, JSON or streamed) or spoken (/voice-query): checks,
 // quota, answering, the usage event, the refund of an unanswered question and the error replies.
 
 export const NO_DOCUMENTS_MESSAGE = 'Please upload at least one PDF document before asking questions.'
-
-/** The quota after this question, in every answer. */
-export const AnswerLimits = Type.Object({ queries_remaining: Type.Integer(), queries_limit: Type.Integer() })
-export type AnswerLimitsValue = Static<typeof AnswerLimits>
-
-export const NoDocumentsResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  no_documents: Type.Literal(true)
-})
-
-export const QuotaExceededResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  limit_reached: Type.Literal(true),
-  limits: Type.Object({
-    allowed: Type.Literal(false),
-    remaining: Type.Integer(),
-    limit: Type.Integer(),
-    reset_at: Type.Integer(),
-    message: Type.String()
-  })
-})
-
-/**
- * The replies of a question route besides its answer: 400 (question too long), 429 (daily quota),
- * and the answering failures (499 client gone, 502 upstream down, 503 upstream busy, 504 timeout).
- */
-export const QuestionErrorResponses = {
-  400: MessageResponse,
-  429: QuotaExceededResponse,
-  499: MessageResponse,
-  502: MessageResponse,
-  503: MessageResponse,
-  504: MessageResponse
-}
 
 type Admission =
   | { outcome: 'quota-exceeded', quota: QuotaState }
