@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
+import { createDatabase } from '@documind/harness'
 import { startGroqMock } from '@documind/groq-mock'
 import type { BenchOptions } from './args.js'
 import { stopAllChildren } from './children.js'
@@ -10,7 +11,7 @@ import { makeAskPdf, makeLargeTextPdf } from './pdf.js'
 import {
   askPhase, healthPhase, ingestPhase, launcherRssMb, loadAverages, loginPhase, quiesce, settledWorkerMemory, workerMemory, type Context
 } from './phases/index.js'
-import { createDatabase, deleteRedisKeys, postgresBackendPids, startStack, workerProcesses } from './stack.js'
+import { deleteRedisKeys, postgresBackendPids, startStack, workerProcesses } from './stack.js'
 import { round } from './stats.js'
 import type { BenchResult, MemoryResult } from './types.js'
 
@@ -86,7 +87,7 @@ export async function runBench (options: BenchOptions, teardown: Teardown, log: 
   let databaseUrl: string | undefined
   let databaseName: string | undefined
   if (!options.embedded) {
-    const db = await createDatabase(options.adminDatabaseUrl)
+    const db = await createDatabase('bench', options.adminDatabaseUrl)
     teardown.add(`database ${db.name}`, async () => await db.drop())
     databaseUrl = db.url
     databaseName = db.name

@@ -7,58 +7,16 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
-import { REPO_ROOT, startApi } from '@documind/harness'
+import { adminQuery, REPO_ROOT, startApi } from '@documind/harness'
 import { spawnTracked } from './children.js'
 
-/** The API's own dependencies (pg, pm2, ioredis) are resolved from its package, which declares them. */
+/** The API's own dependencies (pm2, ioredis) are resolved from its package, which declares them. */
 const apiRequire = createRequire(join(REPO_ROOT, 'apps/api/package.json'))
-
-interface PgClient {
-  connect: () => Promise<void>
-  query: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
-  end: () => Promise<void>
-}
-type PgModule = { Client: new (options: { connectionString: string }) => PgClient }
-
-async function adminQuery (adminUrl: string, sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const pg = apiRequire('pg') as PgModule
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    return (await client.query(sql, params)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 /** PIDs of the server processes serving one database (for CPU accounting); needs the server on this machine. */
 export async function postgresBackendPids (adminUrl: string, database: string): Promise<number[]> {
   const rows = await adminQuery(adminUrl, 'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
   return rows.map((r) => Number(r.pid))
-}
-
-export interface BenchDatabase {
-  name: string
-  url: string
-  drop: () => Promise<void>
-}
-
-/** A fresh database `bench_<random>` on the admin server, dropped (WITH FORCE) by drop(). */
-export async function createDatabase (adminUrl: string): Promise<BenchDatabase> {
-  const name = `bench_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  await adminQuery(adminUrl, `CREATE DATABASE "${name}"`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  let dropped = false
-  return {
-    name,
-    url: url.toString(),
-    async drop () {
-      if (dropped) return
-      dropped = true
-      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-    }
-  }
 }
 
 interface RedisLike {

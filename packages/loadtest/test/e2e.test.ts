@@ -2,13 +2,18 @@
 // the same code path as `npm run loadtest` without --target (build if stale, groq-mock in-process,
 // the API launcher with PM2 workers, readiness wait, teardown).
 //
+// The stack gets a throwaway database on the tests' PostgreSQL (TEST_ADMIN_DATABASE_URL), as every
+// other test: the launcher's embedded PostgreSQL is proven by apps/api/test/cli/start.test.ts, and
+// creating one here would cost another initdb.
+//
 // Optional environment:
 //   LOADTEST_E2E_DATABASE_URL / LOADTEST_E2E_REDIS_URL / LOADTEST_E2E_REDIS_KEY_PREFIX
-//     use an external Postgres / Redis instead of the launcher's embedded Postgres
+//     use this Postgres database / Redis instead
 //   LOADTEST_E2E_SKIP=1   skip this file
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { createDatabase, type ThrowawayDatabase } from '@documind/harness'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig, type LoadTestConfig } from '../src/config.js'
 import { renderScenario, renderSummary } from '../src/report/console.js'
 import { runLoadTest } from '../src/run.js'
@@ -18,13 +23,13 @@ const root = repoRoot()
 const launcherSource = join(root, 'apps', 'api', 'src', 'cli', 'start.ts')
 const enabled = existsSync(launcherSource) && process.env.LOADTEST_E2E_SKIP !== '1'
 
-function e2eConfig (): LoadTestConfig {
+function e2eConfig (databaseUrl: string): LoadTestConfig {
   const stackEnv: Record<string, string> = {
     // Cheaper password hashing keeps the run short; the behaviour under test does not depend on it.
     BCRYPT_COST: '4',
-    LOG_LEVEL: 'warn'
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl
   }
-  if (process.env.LOADTEST_E2E_DATABASE_URL !== undefined) stackEnv.DATABASE_URL = process.env.LOADTEST_E2E_DATABASE_URL
   if (process.env.LOADTEST_E2E_REDIS_URL !== undefined) stackEnv.REDIS_URL = process.env.LOADTEST_E2E_REDIS_URL
   if (process.env.LOADTEST_E2E_REDIS_KEY_PREFIX !== undefined) stackEnv.REDIS_KEY_PREFIX = process.env.LOADTEST_E2E_REDIS_KEY_PREFIX
   return {
@@ -49,9 +54,15 @@ function e2eConfig (): LoadTestConfig {
 }
 
 describe.skipIf(!enabled)('e2e: every scenario against the real local cluster', () => {
+  let database: ThrowawayDatabase | undefined
+  beforeAll(async () => {
+    if (process.env.LOADTEST_E2E_DATABASE_URL === undefined) database = await createDatabase('loadtest_e2e')
+  })
+  afterAll(async () => { await database?.drop() })
+
   it('starts the stack, runs every scenario, holds every expectation and tears down', async () => {
     const lines: string[] = []
-    const report = await runLoadTest(e2eConfig(), { log: (line) => lines.push(line) })
+    const report = await runLoadTest(e2eConfig(process.env.LOADTEST_E2E_DATABASE_URL ?? database!.url), { log: (line) => lines.push(line) })
     const transcript = [...lines, ...Object.values(report.scenarios).map((r, i) => renderScenario(r, i + 1)), renderSummary(report)].join('\n')
 
     expect(report.error, transcript).toBeNull()

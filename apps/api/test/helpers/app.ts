@@ -1,40 +1,19 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import type { Writable } from 'node:stream'
+import { createDatabase, uniqueName, type ThrowawayDatabase } from '@documind/harness'
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import documindApp, { serverOptions, type RunnableConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
-/** Postgres server the tests create their databases on (the machine's, or TEST_ADMIN_DATABASE_URL). */
-export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export { ADMIN_DATABASE_URL, uniqueName } from '@documind/harness'
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-32-characters!!'
 
-export function uniqueName (label: string): string {
-  return `${label}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase()
-}
-
 /** A database of its own for one test file, so files run in parallel. */
-export async function createTestDatabase (label: string): Promise<{ url: string, drop: () => Promise<void> }> {
-  const name = uniqueName(`documind_${label}`)
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE "${name}"`)
-  await admin.end()
-  const url = new URL(ADMIN_DATABASE_URL)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    async drop () {
-      const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
-      await client.connect()
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      await client.end()
-    }
-  }
+export async function createTestDatabase (label: string): Promise<ThrowawayDatabase> {
+  return await createDatabase(`documind_${label}`)
 }
 
 export interface TestAppOptions {

@@ -77,6 +77,11 @@ export interface LoadLoop {
   samples: LoadSample[]
   /** ms since the loop started. */
   now: () => number
+  /**
+   * Resolves with the first sample (already in, or still to come) that matches, or null after
+   * `timeoutMs`: a test waits for an event, such as a recovery, instead of a fixed time.
+   */
+  waitFor: (match: (s: LoadSample) => boolean, timeoutMs: number) => Promise<LoadSample | null>
   stop: () => Promise<LoadSample[]>
 }
 
@@ -102,6 +107,17 @@ export function startLoadLoop (baseUrl: string, mix: LoadRequest[], options: { c
   return {
     samples,
     now,
+    async waitFor (match, timeoutMs) {
+      const deadline = now() + timeoutMs
+      let seen = 0
+      for (;;) {
+        const found = samples.slice(seen).find(match)
+        if (found !== undefined) return found
+        seen = samples.length
+        if (now() > deadline) return null
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
     async stop () {
       state.running = false
       await Promise.all(clients)
