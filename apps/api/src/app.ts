@@ -30,6 +30,7 @@ import voicePreferences from './plugins/app/speech/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
 import securityHeaders from './plugins/external/security-headers.js'
+import swagger from './plugins/external/swagger.js'
 import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/pg.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import redis from './plugins/external/redis.js'
@@ -211,6 +212,8 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(voicePreferences)
   await fastify.register(feedback)
   await fastify.register(usageStats)
+  // After the limit policy and before the routes: it records every route as it is added.
+  if (config.apiDocs) await fastify.register(swagger)
 
   await fastify.register(healthRoutes)
   await fastify.register(authRoutes, { prefix: '/auth' })

@@ -24,6 +24,7 @@ const EnvSchema = Type.Object({
   BCRYPT_COST: Type.Integer({ default: 12, minimum: 4, maximum: 31 }),
   BCRYPT_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 }),
   CORS_ORIGINS: Type.String({ default: 'http://localhost:5173,http://localhost:3000' }),
+  API_DOCS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   TRUST_PROXY: Type.String({ default: '' }),
   RATE_LIMIT_DEFAULT: Type.String({ default: '200 per day; 50 per hour' }),
   RATE_LIMIT_SIGNUP: Type.String({ default: '3 per hour' }),
@@ -168,6 +169,8 @@ export interface AppConfig {
   corsOrigins: string[]
   /** Addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty trusts nobody. */
   trustProxy: string[]
+  /** The OpenAPI document at /docs/json and Swagger UI at /docs (API_DOCS=on); off, both are 404. */
+  apiDocs: boolean
   rateLimits: RateLimitConfig
   frontendUrl: string
   smtpUrl: string | undefined
@@ -230,6 +233,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     bcryptConcurrency: raw.BCRYPT_CONCURRENCY > 0 ? raw.BCRYPT_CONCURRENCY : Math.max(1, Math.round(cpus().length / workers)),
     corsOrigins: splitList(raw.CORS_ORIGINS),
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    apiDocs: raw.API_DOCS === 'on',
     rateLimits: {
       default: parseRateLimits(raw.RATE_LIMIT_DEFAULT),
       signup: parseRateLimit(raw.RATE_LIMIT_SIGNUP),

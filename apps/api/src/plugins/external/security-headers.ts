@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 
 export const HELMET_OPTIONS: Readonly<HelmetOptions> = {
-  // A JSON API: no CSP needed: it serves no pages.
+  // A JSON API: no CSP needed: it serves no pages but Swagger UI's, which sets its own (swagger.ts).
   contentSecurityPolicy: false,
   // The React app plays /audio files from another origin with <audio src>, a no-cors request.
   crossOriginResourcePolicy: { policy: 'cross-origin' },
