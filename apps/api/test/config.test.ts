@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     expect(config.workers).toBeGreaterThan(0)
   })
 
+  it('serves the API documentation unless API_DOCS=off', () => {
+    expect(loadConfig({}).apiDocs).toBe(true)
+    expect(loadConfig({ API_DOCS: 'on' }).apiDocs).toBe(true)
+    expect(loadConfig({ API_DOCS: 'off' }).apiDocs).toBe(false)
+    expect(() => loadConfig({ API_DOCS: 'no' })).toThrow(/API_DOCS/)
+  })
+
   it('takes SUPABASE_JWT_SECRET, and JWT_SECRET as an alias', () => {
     expect(loadConfig({ SUPABASE_JWT_SECRET: 'a', JWT_SECRET: 'b' }).jwtSecret).toBe('a')
     expect(loadConfig({ JWT_SECRET: 'b' }).jwtSecret).toBe('b')

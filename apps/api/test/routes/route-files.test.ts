@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DOCS_PREFIX } from '../../src/plugins/external/swagger.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
@@ -36,16 +37,20 @@ describe('README URL → file table', () => {
   beforeAll(async () => { t = await buildTestApp({ label: 'route_files', redis: false }) })
   afterAll(async () => { await t.close() })
 
+  /** Swagger UI's pages and files under /docs, which @fastify/swagger-ui adds (plugins/external/swagger.ts). */
+  const isDocsRoute = (route: RouteOptions): boolean => route.url === DOCS_PREFIX || route.url.startsWith(`${DOCS_PREFIX}/`)
+
   /**
    * Every route the app registered, by `METHOD /path`, with the path its file declares. CORS's
-   * `OPTIONS *` and the HEAD routes Fastify adds beside a GET are left out; a HEAD of our own stays.
+   * `OPTIONS *`, the HEAD routes Fastify adds beside a GET and the documentation's routes are left
+   * out; a HEAD of our own stays.
    */
   function registered (): Map<string, string> {
     const routes = t.routes.flatMap((route: RouteOptions) => [route.method].flat().map((method) => ({ method, route })))
     const autoHead = new Set(routes.filter(({ method, route }) => method === 'GET' && route.exposeHeadRoute !== false).map(({ route }) => normalize(route.url)))
     const table = new Map<string, string>()
     for (const { method, route } of routes) {
-      if (method === 'OPTIONS' || (method === 'HEAD' && autoHead.has(normalize(route.url)))) continue
+      if (method === 'OPTIONS' || isDocsRoute(route) || (method === 'HEAD' && autoHead.has(normalize(route.url)))) continue
       const key = `${method} ${normalize(route.url)}`
       if (!table.has(key)) table.set(key, (route as RouteOptions & { routePath: string }).routePath)
     }
@@ -56,6 +61,15 @@ describe('README URL → file table', () => {
     const routes = [...registered().keys()].sort()
     const documented = [...(await readmeTable()).keys()].sort()
     expect(documented).toEqual(routes)
+  })
+
+  it('leaves out only the documentation\'s own routes, which the README names with their plugin', async () => {
+    const docs = t.routes.filter(isDocsRoute)
+    expect(docs.length).toBeGreaterThan(0)
+    // Hidden from the OpenAPI document: Swagger UI's, not a route of the API put under /docs.
+    for (const route of docs) expect((route.schema as { hide?: boolean } | undefined)?.hide, route.url).toBe(true)
+    const readme = await readFile(`${ROOT}README.md`, 'utf8')
+    expect(readme.split('\n### URL → file\n')[1]).toContain(`\`${DOCS_PREFIX}\` and \`${DOCS_PREFIX}/*\``)
   })
 
   it('names, for each route, the file under the folder of its URL that declares it', async () => {
