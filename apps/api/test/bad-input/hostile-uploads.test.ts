@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import type { InjectOptions } from 'fastify'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { buildGroqTestApp, type GroqTestApp } from '../helpers/app.js'
 import { NO_RATE_LIMITS, runHostileCase, type HostileCase } from '../helpers/bad-input.js'
 import { multipart as pdfForm } from '../helpers/documents.js'
 import {
@@ -18,9 +17,8 @@ import { multipart as audioForm, wavWithTranscript } from '../helpers/voice.js'
 
 interface User { id: string, token: string }
 
-let t: TestApp
+let t: GroqTestApp
 let db: pg.Pool
-let mock: GroqMock
 let carol: User
 let gone: User
 const MiB = 1024 * 1024
@@ -125,8 +123,7 @@ describe('hostile uploads and voice requests', () => {
   beforeAll(async () => {
     bombs = hostilePdfs(1024 * MiB)
     classicBomb = makePdfBomb()
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({ label: 'bad_uploads', env: { ...NO_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', ESPEAK_NG_PATH: '' } })
+    t = await buildGroqTestApp({ label: 'bad_uploads', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
     db = new pg.Pool({ connectionString: t.databaseUrl, max: 2 })
     const signup = async (email: string): Promise<User> => {
       const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email, password: 'secret12' } })
@@ -143,7 +140,6 @@ describe('hostile uploads and voice requests', () => {
   afterAll(async () => {
     await db?.end()
     await t?.close()
-    await mock?.close()
   })
 
   it(`has its cases (${cases.length})`, () => {

@@ -1,10 +1,9 @@
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_SEARCH_TERMS, searchQueries } from '../../src/lib/answer-text.js'
 import { PIPELINE_ERROR_ANSWER } from '../../src/plugins/app/answering/answering.js'
-import { buildTestApp, type TestApp } from '../helpers/app.js'
+import { buildGroqTestApp, buildTestApp, type GroqTestApp, type TestApp } from '../helpers/app.js'
 import { NO_RATE_LIMITS } from '../helpers/bad-input.js'
 import { addDocument, createUser, multipart, wavWithTranscript, type TestUser } from '../helpers/voice.js'
 
@@ -91,23 +90,15 @@ describe('question length bound (offline answerer)', () => {
 })
 
 describe('question length bound (Groq, /voice-query)', () => {
-  let mock: GroqMock
-  let t: TestApp
+  let t: GroqTestApp
   let bob: TestUser
 
   beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({
-      label: 'question_bound_voice',
-      env: { ...NO_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '5000', ESPEAK_NG_PATH: 'off' }
-    })
+    t = await buildGroqTestApp({ label: 'question_bound_voice', env: { ...NO_RATE_LIMITS, GROQ_TIMEOUT_MS: '5000', ESPEAK_NG_PATH: 'off' } })
     bob = await createUser(t.app, 'bob')
     await addDocument(t.app, bob.id, 'notes', PAGES)
   })
-  afterAll(async () => {
-    await t?.close()
-    await mock?.close()
-  })
+  afterAll(async () => { await t?.close() })
 
   const voiceQuery = async (spoken: string) => {
     const body = multipart({}, [{ field: 'audio', filename: 'question.wav', bytes: wavWithTranscript(spoken) }])

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll } from 'vitest'
-import { buildTestApp, type TestApp, type TestAppOptions } from './app.js'
+import { buildGroqTestApp, buildTestApp, type GroqTestApp, type TestApp, type TestAppOptions } from './app.js'
 
 export interface TestUser {
   id: string
@@ -19,7 +19,7 @@ export async function createUser (app: FastifyInstance, label = 'user'): Promise
   return { id: user.id, email, token, headers: { authorization: `Bearer ${token}` } }
 }
 
-export interface AppWithUsers extends TestApp {
+export interface Users {
   alice: TestUser
   bob: TestUser
 }
@@ -29,10 +29,19 @@ export interface AppWithUsers extends TestApp {
  * built before the block's tests (then `setup` runs) and closed after them. The object is filled
  * in by the beforeAll hook, so read its fields inside hooks and tests only.
  */
-export function appWithUsers (options: TestAppOptions, setup?: (t: AppWithUsers) => Promise<void>): AppWithUsers {
-  const t = {} as AppWithUsers
+export function appWithUsers (options: TestAppOptions, setup?: (t: TestApp & Users) => Promise<void>): TestApp & Users {
+  return withUsers(async () => await buildTestApp(options), setup)
+}
+
+/** appWithUsers with the app talking to a Groq mock of its own (`t.mock`). */
+export function groqAppWithUsers (options: TestAppOptions, setup?: (t: GroqTestApp & Users) => Promise<void>): GroqTestApp & Users {
+  return withUsers(async () => await buildGroqTestApp(options), setup)
+}
+
+function withUsers<A extends TestApp> (build: () => Promise<A>, setup?: (t: A & Users) => Promise<void>): A & Users {
+  const t = {} as A & Users
   beforeAll(async () => {
-    Object.assign(t, await buildTestApp(options))
+    Object.assign(t, await build())
     t.alice = await createUser(t.app, 'alice')
     t.bob = await createUser(t.app, 'bob')
     await setup?.(t)
