@@ -3,7 +3,7 @@ import type { InjectOptions } from 'fastify'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildGroqTestApp, type GroqTestApp } from '../helpers/app.js'
-import { NO_RATE_LIMITS, runHostileCase, type HostileCase } from '../helpers/bad-input.js'
+import { NO_RATE_LIMITS, runHostileCase, signUp, type HostileCase, type SignedUpUser as User } from '../helpers/bad-input.js'
 import { multipart as pdfForm } from '../helpers/documents.js'
 import {
   makeCorruptPdf, makeEncryptedPdf, makePdf, makePdfBomb, makeTextlessPdf, makeTruncatedPdf, makeZeroPagePdf
@@ -14,8 +14,6 @@ import { multipart as audioForm, wavWithTranscript } from '../helpers/voice.js'
 // Multipart abuse, hostile PDFs and hostile audio against /upload, /transcribe, /voice-query and
 // /speak (with the Groq mock as speech engine, so every route runs for real): each is refused with a
 // JSON 4xx or a 200 {success:false} soft failure, no 5xx, and no table changes.
-
-interface User { id: string, token: string }
 
 let t: GroqTestApp
 let db: pg.Pool
@@ -125,14 +123,8 @@ describe('hostile uploads and voice requests', () => {
     classicBomb = makePdfBomb()
     t = await buildGroqTestApp({ label: 'bad_uploads', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
     db = new pg.Pool({ connectionString: t.databaseUrl, max: 2 })
-    const signup = async (email: string): Promise<User> => {
-      const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email, password: 'secret12' } })
-      expect(res.statusCode).toBe(200)
-      const body = res.json() as { token: string, user: { id: string } }
-      return { id: body.user.id, token: body.token }
-    }
-    carol = await signup('carol@example.com')
-    gone = await signup('gone@example.com')
+    carol = await signUp(t.app, 'carol@example.com')
+    gone = await signUp(t.app, 'gone@example.com')
     const deleted = await t.app.inject({ method: 'DELETE', url: '/auth/delete-account', headers: { authorization: `Bearer ${gone.token}` }, payload: { password: 'secret12', confirmation: 'DELETE' } })
     expect(deleted.statusCode).toBe(200)
   }, 120_000)

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildGroqTestApp, type GroqTestApp } from '../helpers/app.js'
-import { freshAddress, NO_RATE_LIMITS } from '../helpers/bad-input.js'
+import { freshAddress, NO_RATE_LIMITS, signUp } from '../helpers/bad-input.js'
 import { multipart } from '../helpers/documents.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 
@@ -38,8 +38,7 @@ describe('property-based: any value in any field gets a JSON answer below 500', 
 
   beforeAll(async () => {
     t = await buildGroqTestApp({ label: 'bad_props', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
-    const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'props@example.com', password: 'secret12' } })
-    token = (res.json() as { token: string }).token
+    token = (await signUp(t.app, 'props@example.com')).token
     const form = multipart({ filename: 'facts.pdf', data: await makePdf({ pages: ['The lighthouse lamp is trimmed at dusk.', 'The orchard is irrigated on Tuesday.'] }) })
     expect((await t.app.inject({ method: 'POST', url: '/upload', headers: { authorization: `Bearer ${token}`, ...form.headers }, payload: form.payload })).json()).toMatchObject({ success: true })
     documentId = ((await t.app.inject({ url: '/documents', headers: { authorization: `Bearer ${token}` } })).json() as { documents: Array<{ id: string }> }).documents[0]!.id
