@@ -1,19 +1,3 @@
-import { createServer } from 'node:net'
-
-/**
- * A TCP port that was free on `host` a moment ago (the OS picks it; the probe socket is closed
- * before returning). Rejects rather than ever resolving 0, which would let the caller's server pick
- * yet another port than the one it announces.
- */
-export async function freePort (host = '127.0.0.1'): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => port > 0 ? resolve(port) : reject(new Error(`no free port on ${host}`)))
-    })
-  })
-}
+// The launcher needs the same probe for its embedded PostgreSQL and cannot depend on this dev
+// package, so the one implementation lives in the API.
+export { freePort } from '@documind/api/dist/lib/free-port.js'

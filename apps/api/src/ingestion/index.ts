@@ -5,35 +5,10 @@
  * it loads pdf.js and @napi-rs/canvas into the importing thread. Import it directly where
  * in-process extraction is wanted, or use `InProcessPdfExtractor` (lazy import).
  */
-export {
-  PDF_ERROR_CODES,
-  PdfExtractionError,
-  isPdfErrorCode,
-  isPdfExtractionError,
-  toPdfExtractionError,
-  type PdfErrorCode,
-  type SerializedPdfError
-} from './errors.js'
-export {
-  InProcessPdfExtractor,
-  PdfExtractor,
-  defaultWorkerFilename,
-  type ExtractCallOptions,
-  type PdfExtractorOptions,
-  type PdfTextExtractor
-} from './pdf-extractor.js'
+export * from './errors.js'
+export * from './pdf-extractor.js'
 export type { ExtractedPage, ExtractedPdf, ExtractPdfOptions, PdfInfo } from './pdf-text.js'
-export {
-  DEFAULT_CHUNK_OVERLAP,
-  DEFAULT_CHUNK_SIZE,
-  chunkPages,
-  chunkText,
-  normalizeWhitespace,
-  splitWords,
-  type ChunkOptions,
-  type PageText,
-  type TextChunk
-} from './chunker.js'
+export * from './chunker.js'
 export {
   PDF_HEADER_WINDOW,
   PDF_MIME,
@@ -44,4 +19,4 @@ export {
   sniffMimeType,
   type PdfSignatureCheck
 } from './pdf-signature.js'
-export { documentNameFromFilename, secureFilename, type SecureFilenameOptions } from './secure-filename.js'
+export * from './secure-filename.js'

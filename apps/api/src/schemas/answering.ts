@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { MessageResponse, Nullable, OptionalString } from './common.js'
+import { LimitReachedResponse, MessageResponse, Nullable, OptionalString } from './common.js'
 
 // POST /ask, POST /clear, POST /voice-query and POST /feedback, and the replies the two question
 // routes share (plugins/app/answering/question-path.ts).
@@ -14,18 +14,7 @@ export const NoDocumentsResponse = Type.Object({
   no_documents: Type.Literal(true)
 })
 
-export const QuotaExceededResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  limit_reached: Type.Literal(true),
-  limits: Type.Object({
-    allowed: Type.Literal(false),
-    remaining: Type.Integer(),
-    limit: Type.Integer(),
-    reset_at: Type.Integer(),
-    message: Type.String()
-  })
-})
+export const QuotaExceededResponse = LimitReachedResponse({ reset_at: Type.Integer() })
 
 /**
  * The replies of a question route besides its answer: 400 (question too long), 429 (daily quota),

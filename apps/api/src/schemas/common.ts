@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
+import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from 'typebox'
 
 /** The response envelope clients rely on: `success` always, `message` on failures and most successes. */
 export const MessageResponse = Type.Object({
@@ -27,3 +27,22 @@ export const OptionalString = Type.Optional(Nullable(Type.String()))
 
 /** 401 on an authenticated route: the decorator's shape, or the route's own `{success:false, message}`. */
 export const UnauthorizedResponse = Type.Union([AuthErrorResponse, MessageResponse])
+
+/**
+ * A refusal at a per-user limit (daily questions, documents): the envelope with `limit_reached` and
+ * the limit's state, where `extra` (the reset time, the current count) sits before the message.
+ */
+export function LimitReachedResponse<T extends TProperties> (extra: T) {
+  return Type.Object({
+    success: Type.Literal(false),
+    message: Type.String(),
+    limit_reached: Type.Literal(true),
+    limits: Type.Object({
+      allowed: Type.Literal(false),
+      remaining: Type.Integer(),
+      limit: Type.Integer(),
+      ...extra,
+      message: Type.String()
+    })
+  })
+}

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { MessageResponse, Nullable } from './common.js'
+import { LimitReachedResponse, MessageResponse, Nullable } from './common.js'
 
 // GET/PUT/POST/DELETE /documents/* and POST /upload.
 
@@ -97,18 +97,7 @@ export const UploadResponse = Type.Object({
 })
 
 /** The 403 of an upload over the per-user document limit. */
-export const DocumentLimitReachedResponse = Type.Object({
-  success: Type.Literal(false),
-  message: Type.String(),
-  limit_reached: Type.Literal(true),
-  limits: Type.Object({
-    allowed: Type.Literal(false),
-    remaining: Type.Integer(),
-    limit: Type.Integer(),
-    current: Type.Integer(),
-    message: Type.String()
-  })
-})
+export const DocumentLimitReachedResponse = LimitReachedResponse({ current: Type.Integer() })
 
 /** The per-file 413 (`file_too_large`); the 50 MiB request cap answers the plain envelope. */
 export const FileTooLargeResponse = Type.Object({

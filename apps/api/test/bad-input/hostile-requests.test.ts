@@ -6,15 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serverOptions, type RunnableConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, TEST_JWT_SECRET, testEnv, type TestApp } from '../helpers/app.js'
-import { NO_RATE_LIMITS, runHostileCase, type HostileCase } from '../helpers/bad-input.js'
+import { NO_RATE_LIMITS, runHostileCase, signUp, type HostileCase, type SignedUpUser as User } from '../helpers/bad-input.js'
 import { multipart } from '../helpers/documents.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 
 // Hostile and malformed JSON requests against every JSON route, auth and path parameters: each one
 // gets its documented 4xx (or a 200 {success:false} soft failure) as JSON, no 5xx, and leaves every
 // table exactly as it was. One `it` per case.
-
-interface User { id: string, email: string, token: string }
 
 const JSON_CT = { 'content-type': 'application/json' }
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -223,15 +221,9 @@ describe('hostile requests', () => {
     // No speech engine and no Groq: nothing runs in the background that could write to the tables.
     t = await buildTestApp({ label: 'bad_input', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
     db = new pg.Pool({ connectionString: t.databaseUrl, max: 2 })
-    const signup = async (email: string): Promise<User> => {
-      const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email, password: 'secret12' } })
-      expect(res.statusCode).toBe(200)
-      const body = res.json() as { token: string, user: { id: string } }
-      return { id: body.user.id, email, token: body.token }
-    }
-    alice = await signup('alice@example.com')
-    bob = await signup('bob@example.com')
-    gone = await signup('gone@example.com')
+    alice = await signUp(t.app, 'alice@example.com')
+    bob = await signUp(t.app, 'bob@example.com')
+    gone = await signUp(t.app, 'gone@example.com')
     const deleted = await t.app.inject({ method: 'DELETE', url: '/auth/delete-account', headers: auth(gone), payload: { password: 'secret12', confirmation: 'DELETE' } })
     expect(deleted.statusCode).toBe(200)
 

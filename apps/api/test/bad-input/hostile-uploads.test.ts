@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import type { InjectOptions } from 'fastify'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { NO_RATE_LIMITS, runHostileCase, type HostileCase } from '../helpers/bad-input.js'
+import { buildGroqTestApp, type GroqTestApp } from '../helpers/app.js'
+import { NO_RATE_LIMITS, runHostileCase, signUp, type HostileCase, type SignedUpUser as User } from '../helpers/bad-input.js'
 import { multipart as pdfForm } from '../helpers/documents.js'
 import {
   makeCorruptPdf, makeEncryptedPdf, makePdf, makePdfBomb, makeTextlessPdf, makeTruncatedPdf, makeZeroPagePdf
@@ -16,11 +15,8 @@ import { multipart as audioForm, wavWithTranscript } from '../helpers/voice.js'
 // /speak (with the Groq mock as speech engine, so every route runs for real): each is refused with a
 // JSON 4xx or a 200 {success:false} soft failure, no 5xx, and no table changes.
 
-interface User { id: string, token: string }
-
-let t: TestApp
+let t: GroqTestApp
 let db: pg.Pool
-let mock: GroqMock
 let carol: User
 let gone: User
 const MiB = 1024 * 1024
@@ -125,17 +121,10 @@ describe('hostile uploads and voice requests', () => {
   beforeAll(async () => {
     bombs = hostilePdfs(1024 * MiB)
     classicBomb = makePdfBomb()
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({ label: 'bad_uploads', env: { ...NO_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', ESPEAK_NG_PATH: '' } })
+    t = await buildGroqTestApp({ label: 'bad_uploads', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
     db = new pg.Pool({ connectionString: t.databaseUrl, max: 2 })
-    const signup = async (email: string): Promise<User> => {
-      const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email, password: 'secret12' } })
-      expect(res.statusCode).toBe(200)
-      const body = res.json() as { token: string, user: { id: string } }
-      return { id: body.user.id, token: body.token }
-    }
-    carol = await signup('carol@example.com')
-    gone = await signup('gone@example.com')
+    carol = await signUp(t.app, 'carol@example.com')
+    gone = await signUp(t.app, 'gone@example.com')
     const deleted = await t.app.inject({ method: 'DELETE', url: '/auth/delete-account', headers: { authorization: `Bearer ${gone.token}` }, payload: { password: 'secret12', confirmation: 'DELETE' } })
     expect(deleted.statusCode).toBe(200)
   }, 120_000)
@@ -143,7 +132,6 @@ describe('hostile uploads and voice requests', () => {
   afterAll(async () => {
     await db?.end()
     await t?.close()
-    await mock?.close()
   })
 
   it(`has its cases (${cases.length})`, () => {

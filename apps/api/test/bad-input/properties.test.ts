@@ -1,9 +1,8 @@
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { freshAddress, NO_RATE_LIMITS } from '../helpers/bad-input.js'
+import { buildGroqTestApp, type GroqTestApp } from '../helpers/app.js'
+import { freshAddress, NO_RATE_LIMITS, signUp } from '../helpers/bad-input.js'
 import { multipart } from '../helpers/documents.js'
 import { makePdf } from '../helpers/pdf-fixtures.js'
 
@@ -33,25 +32,19 @@ function bodyOf (fields: string[]): fc.Arbitrary<Record<string, unknown>> {
 }
 
 describe('property-based: any value in any field gets a JSON answer below 500', () => {
-  let mock: GroqMock
-  let t: TestApp
+  let t: GroqTestApp
   let token: string
   let documentId: string
 
   beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({ label: 'bad_props', env: { ...NO_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', ESPEAK_NG_PATH: '' } })
-    const res = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'props@example.com', password: 'secret12' } })
-    token = (res.json() as { token: string }).token
+    t = await buildGroqTestApp({ label: 'bad_props', env: { ...NO_RATE_LIMITS, ESPEAK_NG_PATH: '' } })
+    token = (await signUp(t.app, 'props@example.com')).token
     const form = multipart({ filename: 'facts.pdf', data: await makePdf({ pages: ['The lighthouse lamp is trimmed at dusk.', 'The orchard is irrigated on Tuesday.'] }) })
     expect((await t.app.inject({ method: 'POST', url: '/upload', headers: { authorization: `Bearer ${token}`, ...form.headers }, payload: form.payload })).json()).toMatchObject({ success: true })
     documentId = ((await t.app.inject({ url: '/documents', headers: { authorization: `Bearer ${token}` } })).json() as { documents: Array<{ id: string }> }).documents[0]!.id
   }, 60_000)
 
-  afterAll(async () => {
-    await t?.close()
-    await mock?.close()
-  })
+  afterAll(async () => { await t?.close() })
 
   async function send (options: InjectOptions, authed: boolean): Promise<LightMyRequestResponse> {
     const headers = { ...(authed ? { authorization: `Bearer ${token}` } : {}), ...options.headers }

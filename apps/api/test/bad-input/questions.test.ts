@@ -1,12 +1,12 @@
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_SEARCH_TERMS, searchQueries } from '../../src/lib/answer-text.js'
 import { PIPELINE_ERROR_ANSWER } from '../../src/plugins/app/answering/answering.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { NO_RATE_LIMITS } from '../helpers/bad-input.js'
-import { addDocument, createUser, multipart, wavWithTranscript, type TestUser } from '../helpers/voice.js'
+import { appWithUsers, createUser, groqAppWithUsers, type TestUser, type Users } from '../helpers/users.js'
+import { addDocument, multipart, wavWithTranscript } from '../helpers/voice.js'
 
 // Questions: a length bound checked before the quota counts anything (/ask and /voice-query), and
 // retrieval that answers every accepted question without a database error, whatever its characters.
@@ -22,6 +22,11 @@ function fill (unit: string, chars: number): string {
   return Array.from(unit.repeat(Math.ceil(chars / Array.from(unit).length))).slice(0, chars).join('')
 }
 
+/** The apps' setup here: alice and bob each own the `notes` document. */
+async function withNotes ({ app, alice, bob }: TestApp & Users): Promise<void> {
+  for (const user of [alice, bob]) await addDocument(app, user.id, 'notes', PAGES)
+}
+
 async function used (app: FastifyInstance, user: TestUser): Promise<number> {
   return (await app.queryQuota.peek(user.id)).used
 }
@@ -33,46 +38,37 @@ function expectTooLong (res: LightMyRequestResponse, message: string): void {
 }
 
 describe('question length bound (offline answerer)', () => {
-  let t: TestApp
-  let alice: TestUser
-  let max: number
-
-  beforeAll(async () => {
-    t = await buildTestApp({ label: 'question_bound', redis: false, env: NO_RATE_LIMITS })
-    max = t.config.ask.maxQuestionChars
-    alice = await createUser(t.app, 'alice')
-    await addDocument(t.app, alice.id, 'notes', PAGES)
-  })
-  afterAll(async () => { await t?.close() })
+  const t = appWithUsers({ label: 'question_bound', redis: false, env: NO_RATE_LIMITS }, withNotes)
 
   const ask = async (question: string, headers: Record<string, string> = {}) =>
-    await t.app.inject({ method: 'POST', url: '/ask', payload: { question }, headers: { ...alice.headers, ...headers } })
+    await t.app.inject({ method: 'POST', url: '/ask', payload: { question }, headers: { ...t.alice.headers, ...headers } })
 
   it('answers a question of exactly ASK_MAX_QUESTION_CHARS characters, refuses one more with a 400 before the quota', async () => {
+    const max = t.config.ask.maxQuestionChars
     expect(max).toBe(2000)
     const tooLong = `Question is too long: at most ${max} characters. Please ask a shorter question.`
     const fits = fill('When is the lighthouse lamp trimmed? ', max)
-    const before = await used(t.app, alice)
+    const before = await used(t.app, t.alice)
 
     // Surrounding white space is trimmed before counting.
     const ok = await ask(`  ${fits}\n`)
     expect(ok.statusCode).toBe(200)
     expect(ok.json()).toMatchObject({ success: true, metadata: { query_type: 'factual', model: 'extractive' } })
     expect(ok.json().answer).toContain('trimmed at dusk')
-    expect(await used(t.app, alice)).toBe(before + 1)
+    expect(await used(t.app, t.alice)).toBe(before + 1)
     // Characters are code points: as many emoji as the limit fit, though each is two UTF-16 units.
     expect((await ask('🦄'.repeat(max))).json()).toMatchObject({ success: true })
-    expect(await used(t.app, alice)).toBe(before + 2)
-    const history = await t.app.chatHistory.load(alice.id)
+    expect(await used(t.app, t.alice)).toBe(before + 2)
+    const history = await t.app.chatHistory.load(t.alice.id)
 
     for (const question of [`${fits}?`, '🦄'.repeat(max + 1), 'lighthouse '.repeat(90_000)]) {
       expectTooLong(await ask(question), tooLong)
       // Streaming clients get the same plain JSON refusal.
       expectTooLong(await ask(question, { accept: 'text/event-stream' }), tooLong)
     }
-    expect(await used(t.app, alice)).toBe(before + 2)
+    expect(await used(t.app, t.alice)).toBe(before + 2)
     // Refused questions never reach the conversation either.
-    expect(await t.app.chatHistory.load(alice.id)).toEqual(history)
+    expect(await t.app.chatHistory.load(t.alice.id)).toEqual(history)
   })
 
   it('makes the limit configurable (ASK_MAX_QUESTION_CHARS)', async () => {
@@ -91,27 +87,11 @@ describe('question length bound (offline answerer)', () => {
 })
 
 describe('question length bound (Groq, /voice-query)', () => {
-  let mock: GroqMock
-  let t: TestApp
-  let bob: TestUser
-
-  beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({
-      label: 'question_bound_voice',
-      env: { ...NO_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '5000', ESPEAK_NG_PATH: 'off' }
-    })
-    bob = await createUser(t.app, 'bob')
-    await addDocument(t.app, bob.id, 'notes', PAGES)
-  })
-  afterAll(async () => {
-    await t?.close()
-    await mock?.close()
-  })
+  const t = groqAppWithUsers({ label: 'question_bound_voice', env: { ...NO_RATE_LIMITS, GROQ_TIMEOUT_MS: '5000', ESPEAK_NG_PATH: 'off' } }, withNotes)
 
   const voiceQuery = async (spoken: string) => {
     const body = multipart({}, [{ field: 'audio', filename: 'question.wav', bytes: wavWithTranscript(spoken) }])
-    return await t.app.inject({ method: 'POST', url: '/voice-query', headers: { ...bob.headers, ...body.headers }, payload: body.payload })
+    return await t.app.inject({ method: 'POST', url: '/voice-query', headers: { ...t.bob.headers, ...body.headers }, payload: body.payload })
   }
 
   it('bounds the transcribed question the same way, before the quota', async () => {
@@ -120,38 +100,30 @@ describe('question length bound (Groq, /voice-query)', () => {
     const ok = await voiceQuery(fits)
     expect(ok.statusCode, ok.body.slice(0, 300)).toBe(200)
     expect(ok.json()).toMatchObject({ success: true, question: fits })
-    expect(await used(t.app, bob)).toBe(1)
+    expect(await used(t.app, t.bob)).toBe(1)
 
     expectTooLong(await voiceQuery(`${fits} Really?`), `The transcribed question is too long: at most ${max} characters. Please ask a shorter question.`)
-    expect(await used(t.app, bob)).toBe(1)
+    expect(await used(t.app, t.bob)).toBe(1)
   })
 
   it('sends a question of the full length to the LLM', async () => {
     const max = t.config.ask.maxQuestionChars
-    const res = await t.app.inject({ method: 'POST', url: '/ask', payload: { question: fill('What is trimmed at dusk? ', max) }, headers: bob.headers })
+    const res = await t.app.inject({ method: 'POST', url: '/ask', payload: { question: fill('What is trimmed at dusk? ', max) }, headers: t.bob.headers })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toMatchObject({ success: true, metadata: { model: t.config.groq.model } })
     expectTooLong(
-      await t.app.inject({ method: 'POST', url: '/ask', payload: { question: fill('What is trimmed at dusk? ', max + 1) }, headers: bob.headers }),
+      await t.app.inject({ method: 'POST', url: '/ask', payload: { question: fill('What is trimmed at dusk? ', max + 1) }, headers: t.bob.headers }),
       `Question is too long: at most ${max} characters. Please ask a shorter question.`)
   })
 })
 
 describe('property-based: retrieval answers every accepted question without a database error', () => {
-  let t: TestApp
-  let alice: TestUser
   let documentIds: string[]
-  let max: number
-
-  beforeAll(async () => {
-    // Without Redis: the conversation and the answer cache live in PostgreSQL too.
-    t = await buildTestApp({ label: 'question_fuzz', redis: false, env: NO_RATE_LIMITS })
-    max = t.config.ask.maxQuestionChars
-    alice = await createUser(t.app, 'alice')
-    await addDocument(t.app, alice.id, 'notes', PAGES)
-    documentIds = (await t.app.documentsRepository.snapshot(alice.id)).refs.map((r) => r.id)
+  // Without Redis: the conversation and the answer cache live in PostgreSQL too.
+  const t = appWithUsers({ label: 'question_fuzz', redis: false, env: NO_RATE_LIMITS }, async (fixture) => {
+    await withNotes(fixture)
+    documentIds = (await fixture.app.documentsRepository.snapshot(fixture.alice.id)).refs.map((r) => r.id)
   })
-  afterAll(async () => { await t?.close() })
 
   /** tsquery and websearch operators, SQL and escape characters, NUL, lone surrogates, RTL, combining marks. */
   const SOUP = [
@@ -176,7 +148,7 @@ describe('property-based: retrieval answers every accepted question without a da
     fc.tuple(fc.constantFrom('lighthouse', 'or', '&', '!', 'a', 'ಕ', '🦄', 'x'), fc.constantFrom(' ', '', '|', ' & ', ' or ', '-')).map(([w, sep]) => `${w}${sep}`.repeat(3000)),
     fc.array(fc.constantFrom(...STOP_WORDS), { minLength: 1, maxLength: 400 }).map((w) => w.join(' ')),
     fc.string({ unit: fc.constantFrom(...PUNCTUATION), minLength: 1, maxLength: 2500 })
-  ).map((raw) => Array.from(raw.trim()).slice(0, max).join('').trim()).filter((q) => q !== '')
+  ).map((raw) => Array.from(raw.trim()).slice(0, t.config.ask.maxQuestionChars).join('').trim()).filter((q) => q !== '')
 
   it('searchQueries bounds the terms, and PostgreSQL accepts both queries', { timeout: 120_000 }, async () => {
     await fc.assert(fc.asyncProperty(question, question, async (q, previous) => {
@@ -211,7 +183,7 @@ describe('property-based: retrieval answers every accepted question without a da
 
   it('POST /ask answers every accepted question (success, never the pipeline error), and keeps it in the conversation', { timeout: 120_000 }, async () => {
     await fc.assert(fc.asyncProperty(question, async (q) => {
-      const res = await t.app.inject({ method: 'POST', url: '/ask', payload: { question: q }, headers: alice.headers })
+      const res = await t.app.inject({ method: 'POST', url: '/ask', payload: { question: q }, headers: t.alice.headers })
       const where = `${JSON.stringify(q).slice(0, 200)} -> ${res.body.slice(0, 300)}`
       expect(res.statusCode, where).toBe(200)
       const body = res.json() as { success: boolean, answer: string, metadata: { query_type: string } }
@@ -219,7 +191,7 @@ describe('property-based: retrieval answers every accepted question without a da
       expect(body.metadata.query_type, where).not.toBe('error')
       expect(body.answer, where).not.toBe(PIPELINE_ERROR_ANSWER)
       // The conversation store (PostgreSQL here) took the question as it was asked.
-      expect((await t.app.chatHistory.load(alice.id)).at(-2), where).toBe(q)
+      expect((await t.app.chatHistory.load(t.alice.id)).at(-2), where).toBe(q)
     }), { numRuns: 150 })
   })
 })

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
+import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import { createDatabase, uniqueName, type ThrowawayDatabase } from '@documind/harness'
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import documindApp, { serverOptions, type RunnableConfig } from '../../src/app.js'
@@ -75,5 +76,29 @@ export async function buildTestApp (options: TestAppOptions): Promise<TestApp> {
       await db.drop()
       await rm(dataDir, { recursive: true, force: true })
     }
+  }
+}
+
+export interface GroqTestApp extends TestApp {
+  /** The Groq mock server the app answers, speaks and transcribes through; closed with the app. */
+  mock: GroqMock
+}
+
+/** A test app whose Groq client talks to a mock server of its own, without retries (`options.env` may override). */
+export async function buildGroqTestApp (options: TestAppOptions): Promise<GroqTestApp> {
+  const mock = await startGroqMock({ port: 0 })
+  try {
+    const t = await buildTestApp({ ...options, env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', ...options.env } })
+    return {
+      ...t,
+      mock,
+      async close () {
+        await t.close()
+        await mock.close()
+      }
+    }
+  } catch (err) {
+    await mock.close()
+    throw err
   }
 }

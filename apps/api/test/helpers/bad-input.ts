@@ -15,6 +15,16 @@ export const NO_RATE_LIMITS: Record<string, string> = {
   QUERY_LIMIT_PER_DAY: '1000000'
 }
 
+export interface SignedUpUser { id: string, email: string, token: string }
+
+/** An account made through POST /auth/signup itself (password 'secret12'), so these tests also cover the real route. */
+export async function signUp (app: FastifyInstance, email: string): Promise<SignedUpUser> {
+  const res = await app.inject({ method: 'POST', url: '/auth/signup', payload: { email, password: 'secret12' } })
+  expect(res.statusCode).toBe(200)
+  const body = res.json() as { token: string, user: { id: string } }
+  return { id: body.user.id, email, token: body.token }
+}
+
 /** Row count and content hash of every table (migrations bookkeeping and the UNLOGGED counters aside). */
 export async function dbSnapshot (db: pg.Pool): Promise<Record<string, string>> {
   const { rows: tables } = await db.query<{ name: string }>(

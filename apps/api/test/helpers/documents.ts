@@ -2,26 +2,14 @@
  * Helpers for the documents, ask and limits tests: users without the signup route (no bcrypt, no
  * signup limit), multipart bodies, uploads and SSE parsing.
  */
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { formData } from './form-data.js'
+import type { TestUser } from './users.js'
 
-export interface TestUser {
-  id: string
-  email: string
-  token: string
-  headers: { authorization: string }
-}
+export { createUser, type TestUser } from './users.js'
 
 /** Per-route limits high enough for a test file's traffic from one address. */
 export const GENEROUS_RATE_LIMITS = { RATE_LIMIT_DEFAULT: '100000 per hour' }
-
-export async function createUser (app: FastifyInstance, label = 'user'): Promise<TestUser> {
-  const email = `${label}-${randomBytes(4).toString('hex')}@example.com`
-  const row = await app.usersRepository.create({ email, passwordHash: 'not-a-hash', role: null, occupation: null, institution: null })
-  if (row === undefined) throw new Error('user not created')
-  const token = app.accessTokens.issue({ id: row.id, email })
-  return { id: row.id, email, token, headers: { authorization: `Bearer ${token}` } }
-}
 
 export interface FilePart {
   field?: string
@@ -32,19 +20,7 @@ export interface FilePart {
 
 /** A multipart/form-data body with one file part (and optional text fields before it). */
 export function multipart (file: FilePart | null, fields: Record<string, string> = {}): { payload: Buffer, headers: Record<string, string> } {
-  const boundary = `----documind${randomBytes(8).toString('hex')}`
-  const parts: Buffer[] = []
-  for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`))
-  }
-  if (file !== null) {
-    parts.push(Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field ?? 'file'}"; filename="${file.filename}"\r\n` +
-      `Content-Type: ${file.contentType ?? 'application/pdf'}\r\n\r\n`))
-    parts.push(file.data, Buffer.from('\r\n'))
-  }
-  parts.push(Buffer.from(`--${boundary}--\r\n`))
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }
+  return formData(fields, file === null ? [] : [{ field: file.field ?? 'file', filename: file.filename, contentType: file.contentType ?? 'application/pdf', bytes: file.data }])
 }
 
 export async function upload (app: FastifyInstance, user: TestUser, filename: string, data: Buffer): Promise<LightMyRequestResponse> {

@@ -1,50 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { formData, type FormFile } from './form-data.js'
 
 // Shared by the voice, audio, feedback and stats tests.
 
-export interface TestUser {
-  id: string
-  email: string
-  token: string
-  headers: { authorization: string }
-}
+export { createUser, type TestUser } from './users.js'
 
-/** A user straight in the database (signup's 3/hour per-address limit would cap a test file at three). */
-export async function createUser (app: FastifyInstance, label: string): Promise<TestUser> {
-  const email = `${label}-${randomBytes(4).toString('hex')}@example.com`
-  const user = await app.usersRepository.create({ email, passwordHash: 'not-used', role: null, occupation: null, institution: null })
-  if (user === undefined) throw new Error('user not created')
-  const token = app.accessTokens.issue({ id: user.id, email })
-  return { id: user.id, email, token, headers: { authorization: `Bearer ${token}` } }
-}
+export type FilePart = Omit<FormFile, 'contentType'> & { contentType?: string }
 
-export interface FilePart {
-  field: string
-  filename: string
-  contentType?: string
-  bytes: Buffer
-}
-
-/** A multipart/form-data body for inject(). */
+/** A multipart/form-data body for inject(); files are audio/wav unless they say otherwise. */
 export function multipart (fields: Record<string, string>, files: FilePart[] = []): { payload: Buffer, headers: Record<string, string> } {
-  const boundary = `----documind${randomBytes(8).toString('hex')}`
-  const chunks: Buffer[] = []
-  for (const [name, value] of Object.entries(fields)) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`))
-  }
-  for (const file of files) {
-    chunks.push(Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\n` +
-      `Content-Type: ${file.contentType ?? 'audio/wav'}\r\n\r\n`
-    ))
-    chunks.push(file.bytes, Buffer.from('\r\n'))
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }
+  return formData(fields, files.map((file) => ({ ...file, contentType: file.contentType ?? 'audio/wav' })))
 }
 
 /** A small valid WAV (16 kHz mono, 16-bit) whose trailing chunk carries the mock's transcript marker. */

@@ -13,6 +13,13 @@ function length (text: string): number {
   return [...text].length
 }
 
+/** Why a new password is refused (too short, or too long for bcrypt), or undefined when it is accepted. */
+function newPasswordProblem (password: string, name = 'Password'): string | undefined {
+  if (length(password) < 6) return `${name} must be at least 6 characters`
+  if (isPasswordTooLong(password)) return PASSWORD_TOO_LONG_MESSAGE
+  return undefined
+}
+
 function clean (value: string | null | undefined): string {
   return (value ?? '').trim()
 }
@@ -46,8 +53,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const email = clean(request.body.email).toLowerCase()
     const password = clean(request.body.password)
     if (email === '' || password === '') return reply.code(400).send({ success: false, message: 'Email and password are required' })
-    if (length(password) < 6) return reply.code(400).send({ success: false, message: 'Password must be at least 6 characters' })
-    if (isPasswordTooLong(password)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
+    const refused = newPasswordProblem(password)
+    if (refused !== undefined) return reply.code(400).send({ success: false, message: refused })
     if (await fastify.usersRepository.findByEmail(email) !== undefined) {
       return reply.code(400).send({ success: false, message: 'User already exists' })
     }
@@ -125,8 +132,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const current = clean(request.body.current_password)
     const next = clean(request.body.new_password)
     if (current === '' || next === '') return reply.code(400).send({ success: false, message: 'Current and new passwords are required' })
-    if (length(next) < 6) return reply.code(400).send({ success: false, message: 'New password must be at least 6 characters' })
-    if (isPasswordTooLong(next)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
+    const refused = newPasswordProblem(next, 'New password')
+    if (refused !== undefined) return reply.code(400).send({ success: false, message: refused })
     if (current === next) return reply.code(400).send({ success: false, message: 'New password must be different from current password' })
     const user = await fastify.usersRepository.findById(request.user.id)
     if (user === undefined) return reply.code(404).send({ success: false, message: 'User not found' })
@@ -215,8 +222,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const token = clean(request.body.token)
     const password = clean(request.body.password)
     if (token === '' || password === '') return reply.code(400).send({ success: false, message: 'Token and password are required' })
-    if (length(password) < 6) return reply.code(400).send({ success: false, message: 'Password must be at least 6 characters' })
-    if (isPasswordTooLong(password)) return reply.code(400).send({ success: false, message: PASSWORD_TOO_LONG_MESSAGE })
+    const refused = newPasswordProblem(password)
+    if (refused !== undefined) return reply.code(400).send({ success: false, message: refused })
     const userId = await fastify.passwordResets.consume(token)
     if (userId === undefined) return reply.code(400).send({ success: false, message: 'Invalid or expired reset token' })
     if (!await fastify.usersRepository.updatePasswordHash(userId, await fastify.passwordHasher.hash(password), true)) {

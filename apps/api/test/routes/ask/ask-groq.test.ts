@@ -1,33 +1,24 @@
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { buildTestApp, type TestApp } from '../../helpers/app.js'
+import { buildGroqTestApp, type GroqTestApp } from '../../helpers/app.js'
 import { ask, createUser, GENEROUS_RATE_LIMITS, parseSse, THREE_TOPIC_PAGES, upload, type TestUser } from '../../helpers/documents.js'
 import { makePdf } from '../../helpers/pdf-fixtures.js'
 
 const TIMEOUT_MS = 800
 
 describe('POST /ask through Groq (mock server)', () => {
-  let mock: GroqMock
-  let t: TestApp
+  let t: GroqTestApp
   let alice: TestUser
 
   beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({
-      label: 'ask_groq',
-      env: { ...GENEROUS_RATE_LIMITS, GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_TIMEOUT_MS: String(TIMEOUT_MS), GROQ_MAX_RETRIES: '0' }
-    })
+    t = await buildGroqTestApp({ label: 'ask_groq', env: { ...GENEROUS_RATE_LIMITS, GROQ_TIMEOUT_MS: String(TIMEOUT_MS) } })
     alice = await createUser(t.app, 'alice')
     expect((await upload(t.app, alice, 'topics.pdf', await makePdf({ pages: THREE_TOPIC_PAGES }))).json().success).toBe(true)
   })
   afterEach(() => {
-    mock.setOptions({ failNext: 0, failRate: 0, latencyMs: 0 })
+    t.mock.setOptions({ failNext: 0, failRate: 0, latencyMs: 0 })
     vi.restoreAllMocks()
   })
-  afterAll(async () => {
-    await t.close()
-    await mock.close()
-  })
+  afterAll(async () => { await t?.close() })
 
   const queriesToday = async (user: TestUser): Promise<number> =>
     (await t.app.inject({ method: 'GET', url: '/limits', headers: user.headers })).json().usage.queries_today
@@ -85,7 +76,7 @@ describe('POST /ask through Groq (mock server)', () => {
     const user = await createUser(t.app, `fail${failMode}`)
     await upload(t.app, user, 'topics.pdf', await makePdf({ pages: THREE_TOPIC_PAGES }))
     for (const accept of ['application/json', 'text/event-stream']) {
-      mock.setOptions({ failNext: 1, failMode, retryAfterSeconds: 7 })
+      t.mock.setOptions({ failNext: 1, failMode, retryAfterSeconds: 7 })
       const started = Date.now()
       const res = await ask(t.app, user, 'When was the Krakatoa eruption?', 'topics', { accept })
       expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 2000)
@@ -103,8 +94,8 @@ describe('POST /ask through Groq (mock server)', () => {
   })
 
   it('cancels the upstream call when the client goes away', async () => {
-    mock.setOptions({ latencyMs: 600 })
-    mock.resetStats()
+    t.mock.setOptions({ latencyMs: 600 })
+    t.mock.resetStats()
     const controller = new AbortController()
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     const address = t.app.server.address() as { port: number }
@@ -118,6 +109,6 @@ describe('POST /ask through Groq (mock server)', () => {
     controller.abort()
     expect(await pending).toBeInstanceOf(Error)
     await new Promise((resolve) => setTimeout(resolve, 800))
-    expect(mock.stats().byOutcome.aborted ?? 0).toBe(1)
+    expect(t.mock.stats().byOutcome.aborted ?? 0).toBe(1)
   })
 })

@@ -1,19 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../../helpers/app.js'
-import { createUser, type TestUser } from '../../helpers/voice.js'
+import { describe, expect, it } from 'vitest'
+import { appWithUsers, type TestUser } from '../../helpers/users.js'
 
 describe('POST /feedback', () => {
-  let t: TestApp
-  let alice: TestUser
-  let bob: TestUser
-
-  beforeAll(async () => {
-    t = await buildTestApp({ label: 'feedback', env: { ESPEAK_NG_PATH: 'off' } })
-    alice = await createUser(t.app, 'alice')
-    bob = await createUser(t.app, 'bob')
-  })
-
-  afterAll(async () => { await t?.close() })
+  const t = appWithUsers({ label: 'feedback', env: { ESPEAK_NG_PATH: 'off' } })
 
   const send = (user: TestUser, payload: unknown) =>
     t.app.inject({ method: 'POST', url: '/feedback', headers: { ...user.headers, 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
@@ -30,25 +19,25 @@ describe('POST /feedback', () => {
 
   it('stores what the UI sends (a numeric message_id as text) with its usage event', async () => {
     const messageId = Date.now()
-    const res = await send(alice, { message_id: messageId, query: 'What is the refund policy?', response: 'Thirty days. [Page 1]', rating: 1 })
+    const res = await send(t.alice, { message_id: messageId, query: 'What is the refund policy?', response: 'Thirty days. [Page 1]', rating: 1 })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ success: true, message: 'Feedback submitted successfully' })
-    expect(await rows(alice)).toEqual([{ message_id: String(messageId), query: 'What is the refund policy?', response: 'Thirty days. [Page 1]', rating: 1, comment: '' }])
-    expect(await events(alice)).toEqual([{ rating: 1, has_comment: false }])
+    expect(await rows(t.alice)).toEqual([{ message_id: String(messageId), query: 'What is the refund policy?', response: 'Thirty days. [Page 1]', rating: 1, comment: '' }])
+    expect(await events(t.alice)).toEqual([{ rating: 1, has_comment: false }])
   })
 
   it('accepts -1, string ids, comments and missing texts; `true` and `1.0` count as 1, as Python compared them', async () => {
-    expect((await send(bob, { message_id: '1712-0.5', rating: -1, comment: 'wrong page' })).statusCode).toBe(200)
-    expect((await send(bob, { message_id: 7, rating: true })).statusCode).toBe(200)
-    expect((await send(bob, { message_id: 8, rating: 1.0 })).statusCode).toBe(200)
-    expect(await rows(bob)).toEqual([
+    expect((await send(t.bob, { message_id: '1712-0.5', rating: -1, comment: 'wrong page' })).statusCode).toBe(200)
+    expect((await send(t.bob, { message_id: 7, rating: true })).statusCode).toBe(200)
+    expect((await send(t.bob, { message_id: 8, rating: 1.0 })).statusCode).toBe(200)
+    expect(await rows(t.bob)).toEqual([
       { message_id: '1712-0.5', query: '', response: '', rating: -1, comment: 'wrong page' },
       { message_id: '7', query: '', response: '', rating: 1, comment: '' },
       { message_id: '8', query: '', response: '', rating: 1, comment: '' }
     ])
-    expect(await events(bob)).toEqual([{ rating: -1, has_comment: true }, { rating: 1, has_comment: false }, { rating: 1, has_comment: false }])
+    expect(await events(t.bob)).toEqual([{ rating: -1, has_comment: true }, { rating: 1, has_comment: false }, { rating: 1, has_comment: false }])
     // Alice's rows are hers alone.
-    expect(await rows(alice)).toHaveLength(1)
+    expect(await rows(t.alice)).toHaveLength(1)
   })
 
   it('answers 400 "Invalid feedback data" for anything else, storing nothing', async () => {
@@ -69,16 +58,16 @@ describe('POST /feedback', () => {
       'text',
       null
     ]
-    const before = (await rows(alice)).length
+    const before = (await rows(t.alice)).length
     for (const payload of invalid) {
-      const res = await send(alice, payload)
+      const res = await send(t.alice, payload)
       expect(res.statusCode, JSON.stringify(payload)).toBe(400)
       expect(res.json()).toEqual({ success: false, message: 'Invalid feedback data' })
     }
-    const empty = await t.app.inject({ method: 'POST', url: '/feedback', headers: alice.headers })
+    const empty = await t.app.inject({ method: 'POST', url: '/feedback', headers: t.alice.headers })
     expect(empty.statusCode).toBe(400)
     expect(empty.json()).toEqual({ success: false, message: 'Invalid feedback data' })
-    expect(await rows(alice)).toHaveLength(before)
+    expect(await rows(t.alice)).toHaveLength(before)
   })
 
   it('requires login', async () => {

@@ -1,41 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../../helpers/app.js'
-import { addDocument, createUser, waitFor, type TestUser } from '../../helpers/voice.js'
+import { describe, expect, it } from 'vitest'
+import { appWithUsers, createUser, type TestUser } from '../../helpers/users.js'
+import { addDocument, waitFor } from '../../helpers/voice.js'
 
 // /stats, /user/stats, /cache/stats, /cache/clear: login required, the caller's data only.
 
 describe('statistics and cache routes', () => {
-  let t: TestApp
-  let alice: TestUser
-  let bob: TestUser
-
-  beforeAll(async () => {
-    // Extractive answers (no Groq key) are enough to produce real questions.
-    t = await buildTestApp({ label: 'stats', env: { ESPEAK_NG_PATH: 'off' } })
-    alice = await createUser(t.app, 'alice')
-    bob = await createUser(t.app, 'bob')
-    await addDocument(t.app, alice.id, 'alice-secret-plans', ['The launch is planned for March.', 'Budget is ten thousand.'])
-    await addDocument(t.app, alice.id, 'alice-notes', ['Remember to water the plants.'])
-    await addDocument(t.app, bob.id, 'bob-diary', ['Bob went fishing on Sunday.'])
+  // Extractive answers (no Groq key) are enough to produce real questions.
+  const t = appWithUsers({ label: 'stats', env: { ESPEAK_NG_PATH: 'off' } }, async ({ app, alice, bob }) => {
+    await addDocument(app, alice.id, 'alice-secret-plans', ['The launch is planned for March.', 'Budget is ten thousand.'])
+    await addDocument(app, alice.id, 'alice-notes', ['Remember to water the plants.'])
+    await addDocument(app, bob.id, 'bob-diary', ['Bob went fishing on Sunday.'])
   })
-
-  afterAll(async () => { await t?.close() })
 
   const ask = (user: TestUser, question: string) =>
     t.app.inject({ method: 'POST', url: '/ask', headers: user.headers, payload: { question } })
 
   describe('GET /user/stats', () => {
     it('counts the caller\'s answered questions and documents', async () => {
-      expect((await ask(alice, 'When is the launch planned?')).json().success).toBe(true)
-      expect((await ask(alice, 'What is the budget?')).json().success).toBe(true)
-      expect((await ask(bob, 'Where did Bob go on Sunday?')).json().success).toBe(true)
+      expect((await ask(t.alice, 'When is the launch planned?')).json().success).toBe(true)
+      expect((await ask(t.alice, 'What is the budget?')).json().success).toBe(true)
+      expect((await ask(t.bob, 'Where did Bob go on Sunday?')).json().success).toBe(true)
       // Unanswered questions (empty) are not counted.
-      expect((await ask(alice, '   ')).json().success).toBe(false)
+      expect((await ask(t.alice, '   ')).json().success).toBe(false)
 
       // The events are written after the answers are sent.
-      await waitFor(async () => (await t.app.inject({ url: '/user/stats', headers: alice.headers })).json().stats.total_queries >= 2)
-      await waitFor(async () => (await t.app.inject({ url: '/user/stats', headers: bob.headers })).json().stats.total_queries >= 1)
-      const res = await t.app.inject({ url: '/user/stats', headers: alice.headers })
+      await waitFor(async () => (await t.app.inject({ url: '/user/stats', headers: t.alice.headers })).json().stats.total_queries >= 2)
+      await waitFor(async () => (await t.app.inject({ url: '/user/stats', headers: t.bob.headers })).json().stats.total_queries >= 1)
+      const res = await t.app.inject({ url: '/user/stats', headers: t.alice.headers })
       expect(res.statusCode).toBe(200)
       expect(res.json()).toEqual({
         success: true,
@@ -43,13 +34,13 @@ describe('statistics and cache routes', () => {
           total_queries: 2,
           total_documents: 2,
           member_since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/),
-          email: alice.email,
+          email: t.alice.email,
           role: null,
           plan: { type: 'free', max_documents: 5, max_queries_per_day: 50 }
         }
       })
-      const bobStats = (await t.app.inject({ url: '/user/stats', headers: bob.headers })).json().stats
-      expect(bobStats).toMatchObject({ total_queries: 1, total_documents: 1, email: bob.email })
+      const bobStats = (await t.app.inject({ url: '/user/stats', headers: t.bob.headers })).json().stats
+      expect(bobStats).toMatchObject({ total_queries: 1, total_documents: 1, email: t.bob.email })
     })
 
     it('omits the plan when the user has none, and answers 404 for a deleted account', async () => {
@@ -71,7 +62,7 @@ describe('statistics and cache routes', () => {
     })
 
     it('reports only the caller\'s documents', async () => {
-      const res = await t.app.inject({ url: '/stats', headers: alice.headers })
+      const res = await t.app.inject({ url: '/stats', headers: t.alice.headers })
       expect(res.statusCode).toBe(200)
       const { stats } = res.json()
       expect(stats.vector_store).toEqual({
@@ -84,7 +75,7 @@ describe('statistics and cache routes', () => {
       expect(stats.models).toEqual({ embedding_model: 'postgres-fts-english', llm_model: 'extractive' })
       expect(stats.cache).toMatchObject({ enabled: true, mode: 'redis', connection: 'active' })
 
-      const bobView = (await t.app.inject({ url: '/stats', headers: bob.headers })).json().stats
+      const bobView = (await t.app.inject({ url: '/stats', headers: t.bob.headers })).json().stats
       expect(bobView.vector_store.document_names).toEqual(['bob-diary'])
       expect(JSON.stringify(bobView)).not.toContain('alice')
     })
@@ -97,22 +88,22 @@ describe('statistics and cache routes', () => {
     })
 
     it('count and clear the caller\'s conversation only, never a quota', async () => {
-      const before = (await t.app.inject({ url: '/cache/stats', headers: alice.headers })).json()
+      const before = (await t.app.inject({ url: '/cache/stats', headers: t.alice.headers })).json()
       expect(before).toEqual({ success: true, cache: { enabled: true, mode: 'redis', connection: 'active', session_keys: 1, rate_keys: 1, total_keys: 2 } })
-      const quotaBefore = await t.app.queryQuota.peek(alice.id)
+      const quotaBefore = await t.app.queryQuota.peek(t.alice.id)
       expect(quotaBefore.used).toBe(2)
 
-      const cleared = await t.app.inject({ method: 'POST', url: '/cache/clear', headers: alice.headers })
+      const cleared = await t.app.inject({ method: 'POST', url: '/cache/clear', headers: t.alice.headers })
       expect(cleared.statusCode).toBe(200)
       expect(cleared.json()).toEqual({ success: true, message: 'Cache cleared successfully' })
 
-      expect(await t.app.chatHistory.load(alice.id)).toEqual([])
-      expect((await t.app.queryQuota.peek(alice.id)).used).toBe(2)
-      expect((await t.app.inject({ url: '/cache/stats', headers: alice.headers })).json().cache)
+      expect(await t.app.chatHistory.load(t.alice.id)).toEqual([])
+      expect((await t.app.queryQuota.peek(t.alice.id)).used).toBe(2)
+      expect((await t.app.inject({ url: '/cache/stats', headers: t.alice.headers })).json().cache)
         .toMatchObject({ session_keys: 0, rate_keys: 1, total_keys: 1 })
       // Bob's conversation and quota are untouched.
-      expect((await t.app.chatHistory.load(bob.id)).length).toBeGreaterThan(0)
-      expect((await t.app.inject({ url: '/cache/stats', headers: bob.headers })).json().cache)
+      expect((await t.app.chatHistory.load(t.bob.id)).length).toBeGreaterThan(0)
+      expect((await t.app.inject({ url: '/cache/stats', headers: t.bob.headers })).json().cache)
         .toMatchObject({ session_keys: 1, rate_keys: 1 })
     })
   })

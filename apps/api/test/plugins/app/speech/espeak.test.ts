@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../../../helpers/app.js'
+import { buildGroqTestApp, buildTestApp, type GroqTestApp, type TestApp } from '../../../helpers/app.js'
 import { createUser, fakeEspeak, waitFor, type TestUser } from '../../../helpers/voice.js'
 
 // The local engine. A stand-in espeak-ng shows exactly how the service drives the binary; the last
@@ -67,23 +66,15 @@ describe('espeak-ng as the speech engine', () => {
 })
 
 describe('espeak-ng next to Groq', () => {
-  let mock: GroqMock
-  let t: TestApp
+  let t: GroqTestApp
   let alice: TestUser
 
   beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({
-      label: 'voice_both',
-      env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '1000', ESPEAK_NG_PATH: await fakeEspeak() }
-    })
+    t = await buildGroqTestApp({ label: 'voice_both', env: { GROQ_TIMEOUT_MS: '1000', ESPEAK_NG_PATH: await fakeEspeak() } })
     alice = await createUser(t.app, 'alice')
   })
 
-  afterAll(async () => {
-    await t?.close()
-    await mock?.close()
-  })
+  afterAll(async () => { await t?.close() })
 
   it('speaks English with Groq, Kannada and Hindi with espeak-ng (Groq\'s voices are English)', async () => {
     const en = (await t.app.inject({ method: 'POST', url: '/speak', headers: alice.headers, payload: { text: 'hello' } })).json()
@@ -93,7 +84,7 @@ describe('espeak-ng next to Groq', () => {
   })
 
   it('falls back to espeak-ng when Groq fails, and says so', async () => {
-    mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
+    t.mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
     const res = (await t.app.inject({ method: 'POST', url: '/speak', headers: alice.headers, payload: { text: 'hello again' } })).json()
     expect(res).toMatchObject({ success: true, engine: 'espeak-ng', language: 'en' })
   })

@@ -1,7 +1,6 @@
-import { startGroqMock, type GroqMock } from '@documind/groq-mock'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildTestApp, type TestApp } from '../../../helpers/app.js'
+import { buildGroqTestApp, buildTestApp, type GroqTestApp } from '../../../helpers/app.js'
 import { createUser, multipart, waitFor, wavWithTranscript, type TestUser } from '../../../helpers/voice.js'
 import { MAX_AUDIO_UPLOAD_BYTES } from '../../../../src/plugins/app/speech/speech-http.js'
 
@@ -14,20 +13,15 @@ const MAX_CHARS = 400
 const GROQ_TIMEOUT_MS = 4000
 
 describe('voice through Groq', () => {
-  let mock: GroqMock
-  let t: TestApp
+  let t: GroqTestApp
   let alice: TestUser
   let bob: TestUser
   let db: pg.Client
 
   beforeAll(async () => {
-    mock = await startGroqMock({ port: 0 })
-    t = await buildTestApp({
+    t = await buildGroqTestApp({
       label: 'voice_groq',
       env: {
-        GROQ_API_KEY: 'test',
-        GROQ_BASE_URL: mock.url,
-        GROQ_MAX_RETRIES: '0',
         // Long enough for 25 MB to reach the mock on a busy machine; the stalled call below waits it out.
         GROQ_TIMEOUT_MS: String(GROQ_TIMEOUT_MS),
         GROQ_TTS_MAX_INPUT_CHARS: String(MAX_INPUT),
@@ -44,14 +38,13 @@ describe('voice through Groq', () => {
   })
 
   afterEach(async () => {
-    mock.setOptions({ failNext: 0, failEndpoints: [], latencyMs: 0 })
+    t.mock.setOptions({ failNext: 0, failEndpoints: [], latencyMs: 0 })
     await t.app.speech.drain()
   })
 
   afterAll(async () => {
     await db?.end()
     await t?.close()
-    await mock?.close()
   })
 
   async function transcribe (user: TestUser, bytes: Buffer, fields: Record<string, string> = {}, filename = 'speech.wav') {
@@ -110,12 +103,12 @@ describe('voice through Groq', () => {
     })
 
     it('cuts long text at a word boundary and joins the pieces Groq synthesized into one WAV', async () => {
-      mock.resetStats()
+      t.mock.resetStats()
       const words = Array.from({ length: 120 }, (_, i) => `word${i}`).join(' ')
       const res = await speak(alice, { text: words })
       const body = res.json()
       expect(body).toMatchObject({ success: true, truncated: true, engine: 'Groq TTS' })
-      const calls = mock.stats().byEndpoint['audio.speech']
+      const calls = t.mock.stats().byEndpoint['audio.speech']
       expect(calls).toBeGreaterThanOrEqual(Math.ceil(MAX_CHARS / MAX_INPUT))
       expect(calls).toBeLessThanOrEqual(Math.ceil(MAX_CHARS / MAX_INPUT) + 1)
       // One clip of the spoken characters (≤ MAX_CHARS, minus the spaces dropped between pieces).
@@ -137,17 +130,17 @@ describe('voice through Groq', () => {
     })
 
     it('reports Groq rate limits, outages and timeouts as clear 200 failures, never hanging', async () => {
-      mock.setOptions({ failNext: 1, failMode: '429', failEndpoints: ['audio.speech'], retryAfterSeconds: 7 })
+      t.mock.setOptions({ failNext: 1, failMode: '429', failEndpoints: ['audio.speech'], retryAfterSeconds: 7 })
       const limited = await speak(alice, { text: 'hello there' })
       expect(limited.statusCode).toBe(200)
       expect(limited.json()).toEqual({ success: false, message: 'The text-to-speech service is busy right now. Please try again in a moment.' })
       expect(limited.headers['retry-after']).toBe('7')
 
-      mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
+      t.mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
       const broken = await speak(alice, { text: 'hello there' })
       expect(broken.json()).toEqual({ success: false, message: 'The text-to-speech service is unavailable right now. Please try again later.' })
 
-      mock.setOptions({ failNext: 1, failMode: 'stall', failEndpoints: ['audio.speech'] })
+      t.mock.setOptions({ failNext: 1, failMode: 'stall', failEndpoints: ['audio.speech'] })
       const started = Date.now()
       const stalled = await speak(alice, { text: 'hello there' })
       expect(Date.now() - started).toBeLessThan(GROQ_TIMEOUT_MS + 4000)
@@ -206,11 +199,11 @@ describe('voice through Groq', () => {
     })
 
     it('refuses audio over 25 MB with a 413 JSON (multipart truncates silently)', async () => {
-      mock.resetStats()
+      t.mock.resetStats()
       const res = await transcribe(alice, Buffer.alloc(MAX_AUDIO_UPLOAD_BYTES + 1, 1))
       expect(res.statusCode).toBe(413)
       expect(res.json()).toEqual({ success: false, message: 'Audio file too large. Maximum size is 25MB.' })
-      expect(mock.stats().byEndpoint['audio.transcriptions']).toBe(0)
+      expect(t.mock.stats().byEndpoint['audio.transcriptions']).toBe(0)
       // Exactly 25 MB is accepted.
       const edge = Buffer.alloc(MAX_AUDIO_UPLOAD_BYTES, 1)
       wavWithTranscript('edge').copy(edge)
@@ -218,9 +211,9 @@ describe('voice through Groq', () => {
     })
 
     it('reports Groq failures clearly', async () => {
-      mock.setOptions({ failNext: 1, failMode: '429', failEndpoints: ['audio.transcriptions'] })
+      t.mock.setOptions({ failNext: 1, failMode: '429', failEndpoints: ['audio.transcriptions'] })
       expect((await transcribe(alice, wavWithTranscript('x'))).json()).toEqual({ success: false, message: 'The speech-to-text service is busy right now. Please try again in a moment.' })
-      mock.setOptions({ failNext: 1, failMode: 'stall', failEndpoints: ['audio.transcriptions'] })
+      t.mock.setOptions({ failNext: 1, failMode: 'stall', failEndpoints: ['audio.transcriptions'] })
       const started = Date.now()
       expect((await transcribe(alice, wavWithTranscript('x'))).json()).toEqual({ success: false, message: 'The speech-to-text service did not respond in time. Please try again.' })
       expect(Date.now() - started).toBeLessThan(5000)
@@ -267,7 +260,7 @@ describe('voice through Groq', () => {
 
   describe('background answer audio (the /ask `audio` object)', () => {
     it('announces a URL at once; HEAD answers 404 until the file exists, then 200, and it speaks the answer', async () => {
-      mock.setOptions({ latencyMs: 300 })
+      t.mock.setOptions({ latencyMs: 300 })
       const audio = t.app.speech.scheduleAnswerAudio({ userId: alice.id, text: 'The **answer** is [Page 2] forty-two.', language: 'auto' })
       expect(audio).not.toBeNull()
       expect(audio!.generating).toBe(true)
@@ -276,30 +269,30 @@ describe('voice through Groq', () => {
       expect((await t.app.inject({ method: 'HEAD', url: audio!.url })).statusCode).toBe(404)
       await waitFor(async () => (await t.app.inject({ method: 'HEAD', url: audio!.url })).statusCode === 200)
       const wav = (await t.app.inject({ url: audio!.url })).rawPayload
-      mock.setOptions({ latencyMs: 0 })
+      t.mock.setOptions({ latencyMs: 0 })
       expect((await transcribe(alice, wav)).json().text).toBe('The answer is Page 2 forty-two.')
       expect(await owner(`auto_${audio!.audio_id}.wav`)).toBe(alice.id)
     })
 
     it('runs at most TTS_CONCURRENCY jobs at once and refuses beyond TTS_QUEUE_MAX waiting (audio: null)', async () => {
-      mock.setOptions({ latencyMs: 400 })
-      mock.resetStats()
+      t.mock.setOptions({ latencyMs: 400 })
+      t.mock.resetStats()
       const first = t.app.speech.scheduleAnswerAudio({ userId: alice.id, text: 'one', language: 'en' })
       const second = t.app.speech.scheduleAnswerAudio({ userId: alice.id, text: 'two', language: 'en' })
       const third = t.app.speech.scheduleAnswerAudio({ userId: alice.id, text: 'three', language: 'en' })
       expect(first).not.toBeNull()
       expect(second).not.toBeNull()
       expect(third).toBeNull()
-      await waitFor(async () => mock.stats().inFlight === 1)
+      await waitFor(async () => t.mock.stats().inFlight === 1)
       await new Promise((resolve) => setTimeout(resolve, 150))
-      expect(mock.stats().inFlight).toBe(1)
+      expect(t.mock.stats().inFlight).toBe(1)
       await t.app.speech.drain()
-      expect(mock.stats().byEndpoint['audio.speech']).toBe(2)
+      expect(t.mock.stats().byEndpoint['audio.speech']).toBe(2)
       for (const audio of [first, second]) expect((await t.app.inject({ method: 'HEAD', url: audio!.url })).statusCode).toBe(200)
     })
 
     it('logs a failed job and carries on: its URL never appears, the next one does', async () => {
-      mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
+      t.mock.setOptions({ failNext: 1, failMode: '500', failEndpoints: ['audio.speech'] })
       const failed = t.app.speech.scheduleAnswerAudio({ userId: alice.id, text: 'doomed', language: 'en' })
       await t.app.speech.drain()
       expect((await t.app.inject({ method: 'HEAD', url: failed!.url })).statusCode).toBe(404)
@@ -311,35 +304,35 @@ describe('voice through Groq', () => {
     it('closing the app lets a running job finish, and abandons a stalled one after 2 s', async () => {
       const other = await buildTestApp({
         label: 'voice_close',
-        env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '20000', ESPEAK_NG_PATH: 'off', TTS_CONCURRENCY: '1' }
+        env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: t.mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '20000', ESPEAK_NG_PATH: 'off', TTS_CONCURRENCY: '1' }
       })
       const carol = await createUser(other.app, 'carol')
       const check = new pg.Client({ connectionString: other.databaseUrl })
       await check.connect()
       try {
-        mock.setOptions({ latencyMs: 300 })
-        mock.resetStats()
+        t.mock.setOptions({ latencyMs: 300 })
+        t.mock.resetStats()
         const running = other.app.speech.scheduleAnswerAudio({ userId: carol.id, text: 'almost done', language: 'en' })
         const waiting = other.app.speech.scheduleAnswerAudio({ userId: carol.id, text: 'never started', language: 'en' })
-        await waitFor(async () => mock.stats().inFlight === 1)
+        await waitFor(async () => t.mock.stats().inFlight === 1)
         await other.app.close()
         const { rows } = await check.query<{ filename: string }>('SELECT filename FROM audio_files')
         expect(rows.map((r) => r.filename)).toEqual([`auto_${running!.audio_id}.wav`])
         expect(waiting).not.toBeNull()
-        expect(mock.stats().byEndpoint['audio.speech']).toBe(1)
+        expect(t.mock.stats().byEndpoint['audio.speech']).toBe(1)
       } finally {
         await check.end()
       }
 
       const third = await buildTestApp({
         label: 'voice_close_stall',
-        env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '20000', ESPEAK_NG_PATH: 'off' }
+        env: { GROQ_API_KEY: 'test', GROQ_BASE_URL: t.mock.url, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '20000', ESPEAK_NG_PATH: 'off' }
       })
       const dave = await createUser(third.app, 'dave')
-      mock.setOptions({ latencyMs: 0, failNext: 1, failMode: 'stall', failEndpoints: ['audio.speech'] })
-      mock.resetStats()
+      t.mock.setOptions({ latencyMs: 0, failNext: 1, failMode: 'stall', failEndpoints: ['audio.speech'] })
+      t.mock.resetStats()
       expect(third.app.speech.scheduleAnswerAudio({ userId: dave.id, text: 'stuck', language: 'en' })).not.toBeNull()
-      await waitFor(async () => mock.stats().stalled === 1)
+      await waitFor(async () => t.mock.stats().stalled === 1)
       const started = Date.now()
       await third.app.close()
       expect(Date.now() - started).toBeLessThan(4000)
