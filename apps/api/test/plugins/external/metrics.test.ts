@@ -86,5 +86,20 @@ describe('GET /metrics', () => {
       expect(count(res.body, 'method="GET",route="unmatched",status_code="404"')).toBe(1)
       expect(res.body).toMatch(/nodejs_heap_size_used_bytes\{worker="0"\} \d+/)
     })
+
+    it('measures rate-limit decisions, password hashing and PostgreSQL where they happen', async () => {
+      const signup = await t.app.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'metrics@example.com', password: 'secret12' } })
+      expect(signup.statusCode).toBe(200)
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body
+      expect(sample(text, 'rate_limit_decisions_total{route="/auth/signup",outcome="allowed"}')).toBe(1)
+      expect(sample(text, 'rate_limit_store_duration_seconds_count{store="postgres"}')).toBeGreaterThanOrEqual(1)
+      expect(sample(text, 'password_hash_duration_seconds_count{operation="hash"}')).toBe(1)
+      expect(sample(text, 'password_hash_queue_wait_seconds_count')).toBeGreaterThanOrEqual(1)
+      expect(sample(text, 'pg_pool_connections')).toBeGreaterThanOrEqual(1)
+      expect(sample(text, 'pg_pool_waiting_clients')).toBe(0)
+      expect(text).toMatch(/^pg_query_duration_seconds_count\{statement="[a-z_-]+"\} \d+$/m)
+      expect(text).toContain('# TYPE groq_request_duration_seconds histogram')
+      expect(text).toContain('# TYPE ingestion_queue_depth gauge')
+    })
   })
 })
