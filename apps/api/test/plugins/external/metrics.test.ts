@@ -1,3 +1,4 @@
+import { freePort } from '@documind/harness'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { aggregateWorkers } from '../../../src/plugins/external/metrics.js'
@@ -100,6 +101,26 @@ describe('GET /metrics', () => {
       expect(text).toMatch(/^pg_query_duration_seconds_count\{statement="[a-z_-]+"\} \d+$/m)
       expect(text).toContain('# TYPE groq_request_duration_seconds histogram')
       expect(text).toContain('# TYPE ingestion_queue_depth gauge')
+    })
+  })
+
+  describe('with METRICS_PORT only', () => {
+    let t: TestApp
+    let port: number
+    beforeAll(async () => {
+      port = await freePort()
+      t = await buildTestApp({ label: 'metrics_port', redis: false, env: { METRICS_PORT: String(port) } })
+    })
+    afterAll(async () => { await t.close() })
+
+    it('serves /metrics on that port without a token, and not on the API port', async () => {
+      expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(404)
+      await t.app.inject({ method: 'GET', url: '/health' })
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+      expect(sample(await res.text(), 'http_request_duration_seconds_count{method="GET",route="/health",status_code="200"}')).toBe(1)
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(404)
     })
   })
 })
