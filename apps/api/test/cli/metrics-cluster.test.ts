@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestCluster, type Cluster } from '../helpers/cluster.js'
+import { REPO_ROOT, startTestCluster, type Cluster } from '../helpers/cluster.js'
 
 const N = 40
 
@@ -50,6 +52,20 @@ describe('GET /metrics on a 2-worker PM2 cluster', () => {
         expect(text).toMatch(new RegExp(`^process_start_time_seconds\\{worker="${worker}"\\} \\d+`, 'm'))
       }
       if (i === 0 && process.env.METRICS_SAMPLE !== undefined) console.log(text)
+    }
+  })
+
+  it('after `pm2 reload` every scrape still reaches both workers, through one socket each', { timeout: 60_000 }, async () => {
+    await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules/pm2/bin/pm2'), 'reload', 'documind-api'], {
+      env: { ...process.env, PM2_HOME: join(cluster.dataDir, 'pm2') }
+    })
+    // The old workers close their sockets as they exit: that must not remove their replacements'.
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    expect((await readdir(join(cluster.dataDir, 'metrics'))).sort()).toEqual(['worker-0.sock', 'worker-1.sock'])
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${cluster.url}/metrics`, { headers: { authorization: `Bearer ${token}`, connection: 'close' } })
+      const text = await res.text()
+      for (const worker of ['0', '1']) expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{worker="${worker}"\\} \\d+`, 'm'))
     }
   })
 })
