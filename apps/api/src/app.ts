@@ -29,6 +29,7 @@ import usersRepository from './plugins/app/users/users-repository.js'
 import voicePreferences from './plugins/app/speech/voice-preferences.js'
 import cors from './plugins/external/cors.js'
 import groq from './plugins/external/groq.js'
+import metrics from './plugins/external/metrics.js'
 import securityHeaders from './plugins/external/security-headers.js'
 import swagger from './plugins/external/swagger.js'
 import postgres, { isInvalidInputError, isMissingUserError } from './plugins/external/pg.js'
@@ -43,6 +44,7 @@ import documentsRoutes from './routes/documents/index.js'
 import feedbackRoutes from './routes/feedback/index.js'
 import healthRoutes from './routes/health/index.js'
 import limitsRoutes from './routes/limits/index.js'
+import metricsRoutes from './routes/metrics/index.js'
 import speakRoutes from './routes/speak/index.js'
 import statsRoutes from './routes/stats/index.js'
 import transcribeRoutes from './routes/transcribe/index.js'
@@ -174,6 +176,8 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   })
 
   await fastify.register(gracefulShutdown)
+  // Before every route: it times each one through the route's own onResponse hook.
+  await fastify.register(metrics, { ...config.metrics, dataDir: config.dataDir })
   await fastify.register(securityHeaders)
   await fastify.register(cors, { origins: config.corsOrigins })
   // After CORS and security headers, whose onRequest hooks give its 429 their headers.
@@ -232,6 +236,7 @@ const documindApp = fp<{ config: RunnableConfig }>(async function documindApp (f
   await fastify.register(statsRoutes)
   await fastify.register(userRoutes)
   await fastify.register(cacheRoutes)
+  await fastify.register(metricsRoutes)
 }, { name: 'documind-app' })
 
 export default documindApp

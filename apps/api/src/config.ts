@@ -72,7 +72,10 @@ const EnvSchema = Type.Object({
   MAX_PENDING_BODIES_PER_ADDRESS: Type.Integer({ default: 10, minimum: 1 }),
   CLOSE_GRACE_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   SHUTDOWN_DRAIN_MS: Type.Integer({ default: 1000, minimum: 0 }),
-  WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 })
+  WEB_CONCURRENCY: Type.Integer({ default: 0, minimum: 0 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.String({ default: '127.0.0.1' })
 })
 
 type Env = Static<typeof EnvSchema>
@@ -185,6 +188,16 @@ export interface AppConfig {
   shutdownDrainMs: number
   /** PM2 worker count; 0 means one per CPU. */
   workers: number
+  metrics: MetricsConfig
+}
+
+/** GET /metrics: neither set means off (404). */
+export interface MetricsConfig {
+  /** Bearer token GET /metrics on the API port requires; unset, it answers 404 there. */
+  token: string | undefined
+  /** A listener of its own that serves only /metrics, without a token; unset, there is none. */
+  port: number | undefined
+  host: string
 }
 
 function splitList (value: string): string[] {
@@ -293,7 +306,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     closeGraceMs: raw.CLOSE_GRACE_MS,
     shutdownDrainMs: Math.min(raw.SHUTDOWN_DRAIN_MS, raw.CLOSE_GRACE_MS),
-    workers
+    workers,
+    metrics: { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT, host: raw.METRICS_HOST }
   }
 }
 

@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { format, promisify } from 'node:util'
-import { loadConfig } from '../config.js'
+import { loadConfig, type MetricsConfig } from '../config.js'
 import { migrate } from '../db/migrate.js'
 import { readOrCreateSecret, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js'
 
@@ -125,6 +125,20 @@ async function waitForReady (url: string): Promise<void> {
   throw new Error(`the API did not become ready within ${READY_TIMEOUT_MS / 1000} s (${last})`)
 }
 
+/** How to scrape /metrics, for the banner: the token's file, never the token itself. */
+function metricsBanner (baseUrl: string, token: string | undefined, metrics: MetricsConfig, dataDir: string): string {
+  const ways = []
+  if (token !== undefined) {
+    const source = metrics.token === undefined ? `$(cat ${join(dataDir, 'metrics-token')})` : '$METRICS_TOKEN'
+    ways.push(`${baseUrl}/metrics with header "Authorization: Bearer ${source}"`)
+  }
+  if (metrics.port !== undefined) {
+    const host = metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host
+    ways.push(`http://${host}:${metrics.port}/metrics (no token)`)
+  }
+  return ways.join('; ')
+}
+
 try {
   await writeFile(pidFile, `${process.pid}\n`)
   let databaseUrl = config.databaseUrl
@@ -138,6 +152,12 @@ try {
   }
   if (jwtSecret === undefined) {
     throw new Error('SUPABASE_JWT_SECRET (or JWT_SECRET) is required when DATABASE_URL is set')
+  }
+  // Metrics are never public by default: /metrics on the API port wants this token (METRICS_TOKEN),
+  // generated once like the JWT secret, unless only the separate METRICS_PORT listener is wanted.
+  let metricsToken = config.metrics.token
+  if (metricsToken === undefined && config.metrics.port === undefined) {
+    metricsToken = await readOrCreateSecret(join(config.dataDir, 'metrics-token'), 32)
   }
   await migrate(databaseUrl, { info: say })
 
@@ -155,7 +175,8 @@ try {
     SUPABASE_JWT_SECRET: jwtSecret,
     DATA_DIR: config.dataDir,
     DB_MIGRATE_ON_BOOT: 'false',
-    WEB_CONCURRENCY: String(config.workers)
+    WEB_CONCURRENCY: String(config.workers),
+    ...(metricsToken === undefined ? {} : { METRICS_TOKEN: metricsToken })
   })
   await new Promise<void>((resolve, reject) => {
     pm2.start(PM2_CONFIG, (err) => { err === null || err === undefined ? resolve() : reject(err) })
@@ -175,6 +196,7 @@ try {
     line('Limit store', config.redisUrl === undefined ? 'Postgres (shared by all workers; set REDIS_URL for Redis)' : 'Redis (REDIS_URL)'),
     line('LLM', config.groq.apiKey === undefined ? 'offline extractive answers (set GROQ_API_KEY for Groq)' : `Groq, model ${config.groq.model}`),
     line('Mail', config.smtpUrl === undefined ? `written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send)` : 'SMTP (SMTP_URL)'),
+    line('Metrics', metricsBanner(baseUrl, metricsToken, config.metrics, config.dataDir)),
     // `npm stop` runs from the repository root and finds the launcher through its DATA_DIR.
     line('Stop', `Ctrl-C, or \`${config.dataDir === join(REPO_ROOT, '.data') ? '' : `DATA_DIR=${config.dataDir} `}npm stop\` from another terminal`),
     ''

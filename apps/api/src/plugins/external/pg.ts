@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import pg from 'pg'
+import { Counter, Gauge, Histogram } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,6 +66,48 @@ export default fp<PostgresPluginOptions>(async (fastify, opts) => {
     })
   })
 
+  instrument(fastify, pool)
   fastify.decorate('pg', pool)
   fastify.addHook('onClose', async () => { await pool.end() })
-}, { name: 'pg' })
+}, { name: 'pg', dependencies: ['metrics'] })
+
+/**
+ * Pool occupancy (read at scrape time) and the duration of every pool.query by statement name: the
+ * statements requests run are named, so the label set is small and fixed; anything else is 'unnamed'.
+ * Queries on a checked-out client (transactions) are not timed.
+ */
+function instrument (fastify: import('fastify').FastifyInstance, pool: pg.Pool): void {
+  const registers = [fastify.metrics.registry]
+  const occupancy = [
+    new Gauge({ name: 'pg_pool_connections', help: 'Connections of this worker\'s PostgreSQL pool', registers: [], collect () { this.set(pool.totalCount) } }),
+    new Gauge({ name: 'pg_pool_idle_connections', help: 'Idle connections of the PostgreSQL pool', registers: [], collect () { this.set(pool.idleCount) } }),
+    new Gauge({ name: 'pg_pool_waiting_clients', help: 'Queries waiting for a free PostgreSQL connection', registers: [], collect () { this.set(pool.waitingCount) } })
+  ]
+  for (const gauge of occupancy) fastify.metrics.registry.registerMetric(gauge)
+  const duration = new Histogram({
+    name: 'pg_query_duration_seconds',
+    help: 'Duration of PostgreSQL queries (pool wait included) by prepared statement name',
+    labelNames: ['statement'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15],
+    registers
+  })
+  const errors = new Counter({ name: 'pg_query_errors_total', help: 'Failed PostgreSQL queries by prepared statement name', labelNames: ['statement'] as const, registers })
+
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown
+  pool.query = function timedQuery (...args: unknown[]): unknown {
+    const config = args[0] as { name?: unknown } | string
+    const statement = typeof config === 'object' && typeof config.name === 'string' ? config.name : 'unnamed'
+    const start = performance.now()
+    const result = query(...args)
+    if (result instanceof Promise) {
+      result.then(
+        () => { duration.observe({ statement }, (performance.now() - start) / 1000) },
+        () => {
+          duration.observe({ statement }, (performance.now() - start) / 1000)
+          errors.inc({ statement })
+        }
+      )
+    }
+    return result
+  } as typeof pool.query
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { Counter } from 'prom-client'
 import type { FastifyBaseLogger } from 'fastify'
 import { throttledWarning } from '../../../lib/throttled-warning.js'
 import type { KvStore } from '../kv-store.js'
@@ -31,7 +32,13 @@ export interface AnswerCacheKeyParts {
 export class AnswerCache {
   readonly #warn: (err: unknown) => void
 
-  constructor (private readonly kv: KvStore, private readonly ttlSeconds: number, log: FastifyBaseLogger) {
+  constructor (
+    private readonly kv: KvStore,
+    private readonly ttlSeconds: number,
+    log: FastifyBaseLogger,
+    /** Lookups by result (hit, miss, error), for /metrics. */
+    private readonly lookups?: Record<'hit' | 'miss' | 'error', { inc: () => void }>
+  ) {
     this.#warn = throttledWarning((err) => log.warn({ err }, 'answer cache unavailable'))
   }
 
@@ -54,8 +61,10 @@ export class AnswerCache {
     if (!this.enabled) return null
     try {
       const raw = await this.kv.get(key)
+      this.lookups?.[raw === null ? 'miss' : 'hit'].inc()
       return raw === null ? null : JSON.parse(raw) as T
     } catch (err) {
+      this.lookups?.error.inc()
       this.#warn(err)
       return null
     }
@@ -72,5 +81,12 @@ export class AnswerCache {
 }
 
 export default fp(async (fastify) => {
-  fastify.decorate('answerCache', new AnswerCache(fastify.kvStore, fastify.config.ask.cacheTtlSeconds, fastify.log))
-}, { name: 'answer-cache', dependencies: ['kv-store'] })
+  const lookups = new Counter({
+    name: 'answer_cache_lookups_total',
+    help: 'Answer cache lookups by result (hit, miss, error: the store was unreachable, counted as a miss)',
+    labelNames: ['result'] as const,
+    registers: [fastify.metrics.registry]
+  })
+  const byResult = { hit: lookups.labels('hit'), miss: lookups.labels('miss'), error: lookups.labels('error') }
+  fastify.decorate('answerCache', new AnswerCache(fastify.kvStore, fastify.config.ask.cacheTtlSeconds, fastify.log, byResult))
+}, { name: 'answer-cache', dependencies: ['kv-store', 'metrics'] })

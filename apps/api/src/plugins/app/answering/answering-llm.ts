@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type Groq from 'groq-sdk'
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'groq-sdk'
 import { pageTag } from '../../../lib/answer-text.js'
+import type { GroqCalls } from '../../../lib/groq-calls.js'
 import type { ContextPiece } from './answering-retrieval.js'
 
 // The LLM step of the answering pipeline (answering.ts): one Groq chat completion, whole or streamed,
@@ -73,7 +74,7 @@ function deadline (parent: AbortSignal | undefined, ms: number): { signal: Abort
 }
 
 export class LlmAnswerer {
-  constructor (private readonly options: LlmOptions, private readonly log: FastifyBaseLogger) {}
+  constructor (private readonly options: LlmOptions, private readonly log: FastifyBaseLogger, private readonly calls?: GroqCalls) {}
 
   /** Upper bound of one non-streamed call: every attempt's timeout plus the SDK's backoff between them. */
   #overallMs (): number {
@@ -83,13 +84,18 @@ export class LlmAnswerer {
   /** The whole answer in one response. Rejects only with AnsweringError. */
   async complete (messages: ChatMessage[], maxTokens: number, signal: AbortSignal | undefined): Promise<string> {
     const guard = deadline(signal, this.#overallMs())
+    const start = performance.now()
     try {
       const completion = await this.options.groq.chat.completions.create(
         { model: this.options.model, messages, max_tokens: maxTokens, temperature: 0.2 },
         { signal: guard.signal })
+      this.calls?.observe('chat', 'ok', (performance.now() - start) / 1000)
+      this.calls?.tokens('chat', completion.usage)
       return completion.choices[0]?.message.content ?? ''
     } catch (err) {
-      throw this.#upstreamError(err, guard.timedOut(), signal)
+      const failure = this.#upstreamError(err, guard.timedOut(), signal)
+      this.calls?.observe('chat', failure.reason, (performance.now() - start) / 1000)
+      throw failure
     } finally {
       guard.clear()
     }
@@ -107,6 +113,7 @@ export class LlmAnswerer {
     const guard = deadline(signal, this.#overallMs())
     let answer = ''
     let started = false
+    const start = performance.now()
     try {
       const stream = await this.options.groq.chat.completions.create(
         { model: this.options.model, messages, max_tokens: maxTokens, temperature: 0.2, stream: true },
@@ -117,6 +124,9 @@ export class LlmAnswerer {
           onStart()
         }
         guard.reset(this.options.timeoutMs)
+        // Groq reports usage in the last chunk, under x_groq.
+        const usage = (chunk as { x_groq?: { usage?: { prompt_tokens?: number, completion_tokens?: number } } }).x_groq?.usage
+        if (usage !== undefined) this.calls?.tokens('stream', usage)
         const delta = chunk.choices[0]?.delta.content
         if (typeof delta === 'string' && delta !== '') {
           answer += delta
@@ -124,9 +134,12 @@ export class LlmAnswerer {
         }
       }
       if (!started) onStart()
+      this.calls?.observe('stream', 'ok', (performance.now() - start) / 1000)
       return answer
     } catch (err) {
-      throw this.#upstreamError(err, guard.timedOut(), signal)
+      const failure = this.#upstreamError(err, guard.timedOut(), signal)
+      this.calls?.observe('stream', failure.reason, (performance.now() - start) / 1000)
+      throw failure
     } finally {
       guard.clear()
     }

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type Groq from 'groq-sdk'
 import { classifyQuery, extractiveAnswer, isFollowUp, wantsLongAnswer, type QueryType } from '../../../lib/answer-text.js'
 import type { AnswerCache } from './answer-cache.js'
+import { groqCalls, type GroqCalls } from '../../../lib/groq-calls.js'
 import { chatMessages, LlmAnswerer } from './answering-llm.js'
 import { AnswerRetrieval, type Retrieval, type Source } from './answering-retrieval.js'
 import type { ChatHistory } from './chat-history.js'
@@ -58,6 +59,8 @@ export interface AnsweringOptions {
   /** Per-attempt timeout and retries of the Groq client; also bound our own waits. */
   timeoutMs: number
   maxRetries: number
+  /** Timing and token counts of the Groq calls, for /metrics. */
+  calls?: GroqCalls
   topK: number
   contextChars: number
 }
@@ -76,7 +79,7 @@ export class Answering {
   ) {
     this.#retrieval = new AnswerRetrieval(documents, options.topK, options.contextChars)
     const { groq, model, timeoutMs, maxRetries } = options
-    this.#llm = groq === null ? null : new LlmAnswerer({ groq, model, timeoutMs, maxRetries }, log)
+    this.#llm = groq === null ? null : new LlmAnswerer({ groq, model, timeoutMs, maxRetries }, log, options.calls)
   }
 
   get mode (): 'groq' | 'extractive' {
@@ -179,7 +182,8 @@ export default fp(async (fastify) => {
     model: groq.model,
     timeoutMs: groq.timeoutMs,
     maxRetries: groq.maxRetries,
+    calls: groqCalls(fastify.metrics.registry),
     topK: ask.topK,
     contextChars: ask.contextChars
   }, fastify.log))
-}, { name: 'answering', dependencies: ['groq', 'documents-repository', 'chat-history', 'answer-cache'] })
+}, { name: 'answering', dependencies: ['groq', 'documents-repository', 'chat-history', 'answer-cache', 'metrics'] })

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { Counter } from 'prom-client'
 import type { FastifyBaseLogger } from 'fastify'
 import { throttledWarning } from '../../../lib/throttled-warning.js'
 import type { KvStore } from '../kv-store.js'
@@ -53,10 +54,18 @@ export function quotaExceededBody (quota: QuotaState) {
  * limits still apply. A cache outage should
  * not stop users from asking. The outage is logged.
  */
+/** What /metrics counts of the quota (query-quota plugin below). */
+export interface QuotaCounters {
+  /** Questions refused because the user's daily quota was used up. */
+  refused: { inc: () => void }
+  /** Questions let through unchecked while the store was unreachable. */
+  unenforced: { inc: () => void }
+}
+
 export class QueryQuota {
   readonly #warnUnavailable: (err: unknown) => void
 
-  constructor (private readonly kv: KvStore, readonly limit: number, log: FastifyBaseLogger) {
+  constructor (private readonly kv: KvStore, readonly limit: number, log: FastifyBaseLogger, private readonly counters?: QuotaCounters) {
     this.#warnUnavailable = throttledWarning((err) => log.warn({ err }, 'query quota store unavailable: quota not enforced'))
   }
 
@@ -83,8 +92,11 @@ export class QueryQuota {
   async consume (userId: string): Promise<QuotaState> {
     try {
       const { count, ttlMs } = await this.kv.incr(this.#key(userId), QUOTA_WINDOW_MS)
-      return this.#state(count, ttlMs)
+      const state = this.#state(count, ttlMs)
+      if (!state.allowed) this.counters?.refused.inc()
+      return state
     } catch (err) {
+      this.counters?.unenforced.inc()
       return this.#failOpen(err)
     }
   }
@@ -110,5 +122,12 @@ export class QueryQuota {
 }
 
 export default fp(async (fastify) => {
-  fastify.decorate('queryQuota', new QueryQuota(fastify.kvStore, fastify.config.ask.queryLimitPerDay, fastify.log))
-}, { name: 'query-quota', dependencies: ['kv-store'] })
+  const decisions = new Counter({
+    name: 'query_quota_decisions_total',
+    help: 'Daily question quota checks that refused the question (refused) or could not be made (store_unavailable)',
+    labelNames: ['outcome'] as const,
+    registers: [fastify.metrics.registry]
+  })
+  const counters = { refused: decisions.labels('refused'), unenforced: decisions.labels('store_unavailable') }
+  fastify.decorate('queryQuota', new QueryQuota(fastify.kvStore, fastify.config.ask.queryLimitPerDay, fastify.log, counters))
+}, { name: 'query-quota', dependencies: ['kv-store', 'metrics'] })

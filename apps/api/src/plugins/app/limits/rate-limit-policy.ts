@@ -1,5 +1,6 @@
 import { normalizeIP } from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
+import { Counter } from 'prom-client'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify'
 import type { RateLimitSpec } from '../../../lib/rate-limit-spec.js'
 import { throttledWarning } from '../../../lib/throttled-warning.js'
@@ -50,6 +51,12 @@ function sendLimiterReply (reply: FastifyReply, status: 429 | 503, retryAfterSec
 
 export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
   const logStoreError = throttledWarning((err: unknown) => fastify.log.warn({ err }, 'rate limit store unavailable'))
+  const decisions = new Counter({
+    name: 'rate_limit_decisions_total',
+    help: 'Rate-limit checks by route pattern and outcome (allowed, limited, store_unavailable)',
+    labelNames: ['route', 'outcome'] as const,
+    registers: [fastify.metrics.registry]
+  })
 
   function buildHook (bucket: string, policy: RoutePolicy): onRequestAsyncHookHandler {
     const limiters: Array<{ spec: RateLimitSpec, check: Limiter }> = policy.limits.map((spec) => ({
@@ -61,6 +68,9 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
       })
     }))
     const failMode = policy.onStoreError ?? 'open'
+    const allowed = decisions.labels(bucket, 'allowed')
+    const limited = decisions.labels(bucket, 'limited')
+    const storeUnavailable = decisions.labels(bucket, 'store_unavailable')
 
     return async function rateLimitHook (request: FastifyRequest, reply: FastifyReply) {
       // Preflights are never counted: every authenticated browser call sends one.
@@ -71,6 +81,7 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
         results = await Promise.all(limiters.map(({ check }) => check(request)))
       } catch (err) {
         logStoreError(err)
+        storeUnavailable.inc()
         if (failMode === 'open') return
         return sendLimiterReply(reply, 503, 5, STORE_UNAVAILABLE_MESSAGE)
       }
@@ -84,6 +95,8 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
         if (result.isExceeded && (exceeded === undefined || entry.ttlInSeconds > exceeded.ttlInSeconds)) exceeded = entry
       })
       const shown = exceeded ?? tightest
+      if (exceeded === undefined) allowed.inc()
+      else limited.inc()
       if (shown === undefined) return
       reply.header('x-ratelimit-limit', shown.spec.max)
       reply.header('x-ratelimit-remaining', exceeded === undefined ? shown.remaining : 0)
@@ -107,4 +120,4 @@ export default fp<RateLimitPolicyOptions>(async (fastify, opts) => {
     const existing = route[stage]
     route[stage] = [...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]), hook] as never
   })
-}, { name: 'rate-limit-policy', dependencies: ['rate-limit'] })
+}, { name: 'rate-limit-policy', dependencies: ['rate-limit', 'metrics'] })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, toFile } from 'groq-sdk'
 import type Groq from 'groq-sdk'
+import type { GroqCalls } from '../../../lib/groq-calls.js'
 import type { SpeechLanguage } from './speech-text.js'
 import { splitForSynthesis } from './speech-text.js'
 import { joinWavs } from './speech-wav.js'
@@ -72,6 +73,8 @@ export interface GroqSpeechOptions {
   maxInputChars: number
   /** Whole-call deadline: the SDK's timeout covers each attempt until headers, not a body that stalls. */
   deadlineMs: number
+  /** Timing of the Groq calls, for /metrics. */
+  calls?: GroqCalls
 }
 
 export interface Transcript {
@@ -111,7 +114,28 @@ const GROQ_TTS_PARALLEL = 3
 export class GroqSpeech {
   constructor (private readonly groq: Groq, private readonly opts: GroqSpeechOptions) {}
 
+  /** Times the call, whatever its end; failures are counted by the kind users are told (SpeechError). */
+  async #timed<T> (kind: 'transcription' | 'speech', call: Promise<T>): Promise<T> {
+    const start = performance.now()
+    try {
+      const result = await call
+      this.opts.calls?.observe(kind, 'ok', (performance.now() - start) / 1000)
+      return result
+    } catch (err) {
+      this.opts.calls?.observe(kind, err instanceof SpeechError ? err.kind : 'upstream', (performance.now() - start) / 1000)
+      throw err
+    }
+  }
+
   async transcribe (input: { bytes: Buffer, filename: string, contentType: string, language?: string | undefined, signal?: AbortSignal | undefined }): Promise<Transcript> {
+    return await this.#timed('transcription', this.#transcribe(input))
+  }
+
+  async synthesize (text: string, signal?: AbortSignal): Promise<Buffer> {
+    return await this.#timed('speech', this.#synthesize(text, signal))
+  }
+
+  async #transcribe (input: { bytes: Buffer, filename: string, contentType: string, language?: string | undefined, signal?: AbortSignal | undefined }): Promise<Transcript> {
     return withDeadline(this.opts.deadlineMs, input.signal, 'speech-to-text', async (signal) => {
       const file = await toFile(input.bytes, input.filename, { type: input.contentType })
       const result = await this.groq.audio.transcriptions.create({
@@ -129,7 +153,7 @@ export class GroqSpeech {
     })
   }
 
-  async synthesize (text: string, signal?: AbortSignal): Promise<Buffer> {
+  async #synthesize (text: string, signal?: AbortSignal): Promise<Buffer> {
     return withDeadline(this.opts.deadlineMs, signal, 'text-to-speech', async (combined) => {
       const pieces = splitForSynthesis(text, this.opts.maxInputChars)
       const clips = await mapLimit(pieces, GROQ_TTS_PARALLEL, async (piece) => {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { SpeechConfig } from '../../../config.js'
+import { groqCalls } from '../../../lib/groq-calls.js'
 import { throttledWarning } from '../../../lib/throttled-warning.js'
 import { newAudioId } from './audio-store.js'
 import { ENGINE_NAMES, EspeakSpeech, GroqSpeech, SpeechError, detectEspeak, type SpeechEngineId, type Transcript } from './speech-engines.js'
@@ -78,7 +79,8 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
       ttsVoice: opts.ttsVoice,
       maxInputChars: opts.groqTtsMaxInputChars,
       // Every attempt the SDK may make, plus a little for reading the body.
-      deadlineMs: groqConfig.timeoutMs * (groqConfig.maxRetries + 1) + 1000
+      deadlineMs: groqConfig.timeoutMs * (groqConfig.maxRetries + 1) + 1000,
+      calls: groqCalls(fastify.metrics.registry)
     })
   const espeakVersion = await detectEspeak(opts.espeakPath)
   const espeak = espeakVersion === null ? null : new EspeakSpeech({ path: opts.espeakPath, timeoutMs: ESPEAK_TIMEOUT_MS })
@@ -213,4 +215,4 @@ export default fp<SpeechConfig>(async (fastify, opts) => {
     closing.abort()
     await Promise.allSettled([...running])
   })
-}, { name: 'speech', dependencies: ['groq', 'audio-store'] })
+}, { name: 'speech', dependencies: ['groq', 'audio-store', 'metrics'] })

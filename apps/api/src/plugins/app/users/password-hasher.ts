@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt'
 import fp from 'fastify-plugin'
+import { Histogram } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,13 +51,29 @@ export default fp<PasswordHasherOptions>(async (fastify, opts) => {
   // starve PostgreSQL (and with it every other request) without adding throughput. Capped at the
   // worker's share of the cores, logins queue fairly and the database keeps its CPU.
   const limit = createLimiter(opts.concurrency)
+  const registers = [fastify.metrics.registry]
+  const buckets = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+  const queueWait = new Histogram({ name: 'password_hash_queue_wait_seconds', help: 'Time bcrypt operations waited for a slot under the per-worker cap (BCRYPT_CONCURRENCY)', buckets, registers })
+  const duration = new Histogram({ name: 'password_hash_duration_seconds', help: 'Duration of bcrypt operations by operation (hash, verify)', labelNames: ['operation'] as const, buckets, registers })
+  const timed = async <T>(operation: 'hash' | 'verify', task: () => Promise<T>): Promise<T> => {
+    const queued = performance.now()
+    return await limit(async () => {
+      const start = performance.now()
+      queueWait.observe((start - queued) / 1000)
+      try {
+        return await task()
+      } finally {
+        duration.observe({ operation }, (performance.now() - start) / 1000)
+      }
+    })
+  }
   const dummyHash = await bcrypt.hash('documind-dummy-password', opts.cost)
   const hasher: PasswordHasher = {
-    hash: async (password) => await limit(async () => await bcrypt.hash(password, opts.cost)),
+    hash: async (password) => await timed('hash', async () => await bcrypt.hash(password, opts.cost)),
     async verify (password, hash) {
-      const ok = await limit(async () => await bcrypt.compare(password, hash ?? dummyHash))
+      const ok = await timed('verify', async () => await bcrypt.compare(password, hash ?? dummyHash))
       return ok && hash !== undefined
     }
   }
   fastify.decorate('passwordHasher', hasher)
-}, { name: 'password-hasher' })
+}, { name: 'password-hasher', dependencies: ['metrics'] })
