@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { loadConfig } from '../src/config.js'
+import { buildTestApp } from './helpers/app.js'
 import { REPO_ROOT } from './helpers/cluster.js'
 
 // No Docker engine runs on our machines, so the self-hosting files are checked statically:
@@ -12,6 +13,8 @@ import { REPO_ROOT } from './helpers/cluster.js'
 interface ComposeService {
   image?: string
   build?: string
+  profiles?: string[]
+  volumes?: string[]
   ports?: string[]
   environment?: Record<string, string>
   depends_on?: Record<string, { condition: string }>
@@ -44,7 +47,8 @@ describe('docker-compose.yml', () => {
   const { postgres, redis, api } = compose.services
 
   it('runs PostgreSQL 16, Redis 7 and the API built from the Dockerfile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgres', 'redis'])
+    const byDefault = Object.entries(compose.services).filter(([, service]) => service.profiles === undefined).map(([name]) => name)
+    expect(byDefault.sort()).toEqual(['api', 'postgres', 'redis'])
     expect(postgres?.image).toMatch(/^postgres:16/)
     expect(redis?.image).toMatch(/^redis:7/)
     expect(api?.build).toBe('.')
@@ -71,6 +75,8 @@ describe('docker-compose.yml', () => {
     expect(config.redisUrl).toBe('redis://redis:6379')
     expect(config.groq.apiKey).toBeUndefined()
     expect(config.smtpUrl).toBeUndefined()
+    // /metrics on its own port for the compose network, which publishes only the API port.
+    expect(config.metrics).toMatchObject({ port: 9464, host: '0.0.0.0' })
     expect(postgres?.environment?.POSTGRES_DB).toBe('documind')
   })
 
@@ -80,6 +86,51 @@ describe('docker-compose.yml', () => {
       env: { ...process.env, SUPABASE_JWT_SECRET: 'x'.repeat(48) }
     }).toString()
     expect(Object.keys(JSON.parse(out).services).sort()).toEqual(['api', 'postgres', 'redis'])
+  })
+})
+
+describe('the observability profile (deploy/)', () => {
+  const { prometheus, grafana } = compose.services
+  const prometheusConfig = readFileSync(join(REPO_ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')
+  const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'deploy/grafana/dashboards/documind-api.json'), 'utf8')) as {
+    panels: Array<{ title: string, targets: Array<{ expr: string, datasource: { uid: string } }> }>
+  }
+
+  it('adds Prometheus and Grafana, on loopback only, with files that exist', () => {
+    for (const service of [prometheus, grafana]) {
+      expect(service?.profiles).toEqual(['observability'])
+      for (const port of service?.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/)
+      for (const volume of service?.volumes ?? []) {
+        if (volume.startsWith('./')) expect(existsSync(join(REPO_ROOT, volume.split(':')[0]!)), volume).toBe(true)
+      }
+    }
+  })
+
+  it('scrapes the port the API serves /metrics on', () => {
+    const scraped = parse(prometheusConfig) as { scrape_configs: Array<{ job_name: string, static_configs: Array<{ targets: string[] }> }> }
+    expect(scraped.scrape_configs.map((c) => c.job_name)).toEqual(['documind'])
+    expect(scraped.scrape_configs[0]!.static_configs[0]!.targets).toEqual([`api:${String(compose.services.api?.environment?.METRICS_PORT)}`])
+    const datasource = parse(readFileSync(join(REPO_ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string, url: string }> }
+    for (const panel of dashboard.panels) for (const target of panel.targets) expect(target.datasource.uid).toBe(datasource.datasources[0]!.uid)
+  })
+
+  it('charts only metrics the API exports', async () => {
+    const t = await buildTestApp({ label: 'dashboard', env: { METRICS_TOKEN: 'dashboard-test-token-0123456789' } })
+    try {
+      const res = await t.app.inject({ url: '/metrics', headers: { authorization: 'Bearer dashboard-test-token-0123456789' } })
+      expect(res.statusCode).toBe(200)
+      const exported = new Map([...res.body.matchAll(/^# TYPE (\w+) (\w+)$/gm)].map((m) => [m[1]!, m[2]!]))
+      const charted = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((target) => [...target.expr.matchAll(/\b([a-z_]+)\{/g)].map((m) => m[1]!))))
+      expect(charted.size).toBeGreaterThan(10)
+      for (const name of charted) {
+        const base = name.replace(/_(bucket|count|sum)$/, '')
+        const type = exported.get(name) ?? exported.get(base)
+        expect(type, name).toBeDefined()
+        if (name !== base && exported.get(name) === undefined) expect(type, name).toBe('histogram')
+      }
+    } finally {
+      await t.close()
+    }
   })
 })
 

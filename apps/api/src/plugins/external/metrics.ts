@@ -4,7 +4,7 @@ import http from 'node:http'
 import { join } from 'node:path'
 import type { FastifyReply, FastifyRequest, onResponseHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { AggregatorRegistry, collectDefaultMetrics, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -168,6 +168,19 @@ export default fp<MetricsPluginOptions>(async (fastify, opts) => {
 
   if (enabled) {
     collectDefaultMetrics({ register: registry, labels: { worker: instance ?? '0' } })
+    // Event-loop utilisation, which the default metrics lack, as a counter of the seconds the loop was
+    // busy: rate() over any window is the utilisation in it, whoever scrapes and however often.
+    const worker = instance ?? '0'
+    registry.registerMetric(new Counter({
+      name: 'nodejs_eventloop_active_seconds_total',
+      help: 'Seconds the event loop spent running callbacks rather than waiting for I/O; rate() is its utilisation',
+      labelNames: ['worker'] as const,
+      registers: [],
+      collect () {
+        this.reset()
+        this.inc({ worker }, performance.eventLoopUtilization().active / 1000)
+      }
+    }))
     registry.registerMetric(durations as never)
     addRequestDurationHooks(fastify, durations)
 
