@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { buildGroqTestApp, type GroqTestApp } from '../../helpers/app.js'
 import { ask, createUser, GENEROUS_RATE_LIMITS, parseSse, THREE_TOPIC_PAGES, upload, type TestUser } from '../../helpers/documents.js'
 import { makePdf } from '../../helpers/pdf-fixtures.js'
+import { waitFor } from '../../helpers/voice.js'
 
 const TIMEOUT_MS = 800
 
@@ -105,10 +106,12 @@ describe('POST /ask through Groq (mock server)', () => {
       body: JSON.stringify({ question: 'Who logged every passing steamship?', document_name: 'topics' }),
       signal: controller.signal
     }).catch((err: unknown) => err)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Gone once the question is upstream (not after a fixed time, which a busy machine may not meet).
+    await waitFor(async () => t.mock.stats().inFlight === 1)
     controller.abort()
     expect(await pending).toBeInstanceOf(Error)
-    await new Promise((resolve) => setTimeout(resolve, 800))
-    expect(t.mock.stats().byOutcome.aborted ?? 0).toBe(1)
+    await waitFor(async () => (t.mock.stats().byOutcome.aborted ?? 0) > 0)
+    expect(t.mock.stats().byOutcome.aborted).toBe(1)
+    expect(t.mock.stats().inFlight).toBe(0)
   })
 })
