@@ -2,7 +2,7 @@
 // it), so the report can say where the server spent the time. A target without metrics is fine:
 // the first failed scrape says why and the run carries on without the breakdown.
 import { performance } from 'node:perf_hooks'
-import { parsePrometheusText, type PromSample } from '@documind/harness'
+import { parsePrometheusText, type PromSample, sumOf } from '@documind/harness'
 
 export interface MetricsEndpoint {
   url: string
@@ -38,6 +38,11 @@ export async function scrapeMetrics (endpoint: MetricsEndpoint, timeoutMs = 5000
   }
 }
 
+/** Workers a scrape reported (the process metrics carry their number). */
+export function workersIn (scrape: { samples: readonly PromSample[] }): Set<string> {
+  return new Set(scrape.samples.filter((s) => s.name === 'process_cpu_seconds_total').map((s) => s.labels.worker ?? ''))
+}
+
 /** The scrapes of one measured phase: before, every second during, after. */
 export interface PhaseScrapes {
   before: Scrape
@@ -70,6 +75,32 @@ export class ServerMetrics {
       return undefined
     }
     return { at: performance.now() - this.t0, samples: r.samples }
+  }
+
+  /**
+   * The launcher is ready when one worker answers; the others join within seconds. A worker that
+   * joins during a phase would bring its start-up into that phase's figures, so the local stack
+   * waits for all of them. Returns why it stopped waiting, if not every worker reported.
+   */
+  async waitForWorkers (n: number, timeoutMs: number): Promise<string | undefined> {
+    const deadline = performance.now() + timeoutMs
+    let seen = 0
+    let served = -1
+    while (this.endpoint !== undefined && this.unavailable === undefined) {
+      const r = await scrapeMetrics(this.endpoint)
+      if (!r.ok) {
+        this.unavailable = r.why
+        return r.why
+      }
+      seen = workersIn(r).size
+      // ...and for the start-up's own requests (readiness probes) to have been answered and counted.
+      const count = sumOf(r.samples, 'http_request_duration_seconds_count', { route: (x) => x !== '/metrics' })
+      if (seen >= n && count === served) return undefined
+      served = seen >= n ? count : -1
+      if (performance.now() > deadline) return `${seen} of ${n} workers reported in /metrics after ${Math.round(timeoutMs / 1000)} s`
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    return this.unavailable
   }
 
   /** Before a measured phase. */

@@ -83,5 +83,19 @@ describe('buildBreakdown', () => {
       .toEqual({ ok: false, detail: 'POST /auth/login: server 10 x 429, client 9 x 429' })
     const elsewhere = [...clientSamples, sample(200, 1, 5, 'GET /health')]
     expect(buildBreakdown('logins', { before, during: [], after }, elsewhere).countCheck.detail).toBe('GET /health: server 0, client 1 answered')
+    // Requests to a route the client did not call in the phase: someone else's, flagged as uncertain.
+    const onlyOk = clientSamples.filter((x) => x.status === 200).map((x) => ({ ...x, op: 'POST /other' }))
+    const foreign = buildBreakdown('logins', { before, during: [], after }, onlyOk).countCheck
+    expect(foreign.ok).toBe(false)
+    expect(foreign.uncertain).toBe('the server also counted requests the load tester did not send in this phase: POST /auth/login x 20')
+  })
+
+  it('leaves out a worker that joined between the scrapes, and calls a count that moved with it uncertain', () => {
+    const joined = { at: 2000, samples: [...after.samples.map((x) => ({ ...x })), ...parsePrometheusText('process_cpu_seconds_total{worker="2"} 3\nnodejs_eventloop_active_seconds_total{worker="2"} 4\n')] }
+    joined.samples.filter((x) => x.name === 'http_request_duration_seconds_count' && x.labels.status_code === '200').forEach((x) => { x.value += 1 })
+    const b = buildBreakdown('logins', { before, during: [], after: joined }, clientSamples)
+    expect(b.workers.map((w) => w.worker)).toEqual(['0', '1'])
+    expect(b.countCheck.ok).toBe(false)
+    expect(b.countCheck.uncertain).toBe('worker 2 joined between the scrapes, so the cluster\'s sums moved by its counts')
   })
 })

@@ -71,7 +71,7 @@ export function lineChartSvg (series: readonly Series[], title: string, yLabel: 
 export function splitSvg (b: ServerBreakdown, title: string): string {
   const parts = b.split.filter((p) => p.seconds > 0)
   const label = escapeHtml(title)
-  const height = 44 + Math.ceil(parts.length / 3) * 18
+  const height = 44 + Math.ceil(parts.length / 2) * 18
   if (parts.length === 0) return `<svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${label}"><title>${label}</title><text x="${W / 2}" y="24" text-anchor="middle" class="axis">no server time recorded</text></svg>`
   const total = parts.reduce((a, p) => a + p.seconds, 0)
   const plotW = W - 24
@@ -82,8 +82,8 @@ export function splitSvg (b: ServerBreakdown, title: string): string {
     const color = p.key === 'other' ? '#9ca3af' : PALETTE[i % PALETTE.length]!
     out.push(`<rect x="${x.toFixed(1)}" y="8" width="${Math.max(0.5, w).toFixed(1)}" height="22" fill="${color}" class="part"><title>${escapeHtml(`${p.label}: ${formatMs(p.perRequestMs)} per request (${p.share}%)`)}</title></rect>`)
     x += w
-    const lx = 12 + (i % 3) * 180
-    const ly = 46 + Math.floor(i / 3) * 18
+    const lx = 12 + (i % 2) * 270
+    const ly = 46 + Math.floor(i / 2) * 18
     out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${ly}" class="tick">${escapeHtml(`${p.label} ${formatMs(p.perRequestMs)} (${p.share}%)`)}</text>`)
   })
   return `<svg viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="${label}"><title>${label}</title>${out.join('')}</svg>`
