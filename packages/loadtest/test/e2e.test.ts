@@ -93,7 +93,9 @@ describe.skipIf(!enabled)('e2e: every scenario against the real local cluster', 
       if (r.server?.available !== true) continue
       where.push(r.server.line)
       expect(r.checks.find((c) => c.name.startsWith(`${r.name}: the server counted`))?.status, transcript).toBe('pass')
-      expect(r.server.requests, r.name).toBe(r.total - r.errors)
+      // A timed scenario's requests cut off at its end may have reached the server.
+      expect(r.server.requests, r.name).toBeGreaterThanOrEqual(r.total - r.errors)
+      expect(r.server.requests, r.name).toBeLessThanOrEqual(r.total + r.unfinished)
       expect(r.server.workers.map((w) => w.worker), r.name).toEqual(['0', '1'])
     }
     const part = (name: 'logins' | 'query', key: string): number => {
