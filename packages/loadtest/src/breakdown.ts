@@ -230,8 +230,12 @@ export function buildBreakdown (name: string, scrapes: PhaseScrapes, samples: re
 
   const perRequest = (s: number): number => total.count > 0 ? ms(s / total.count) : 0
   const share = (s: number): number => total.sum > 0 ? Math.round((s / total.sum) * 1000) / 10 : 0
+  // The PostgreSQL limit store's queries go through the same pool, so pg_query_duration_seconds
+  // counts them too: they are the limit store's time here, not PostgreSQL's twice.
+  const pgLimits = histogramTotals(delta, 'rate_limit_store_duration_seconds', { store: 'postgres' })
   const split: TimePart[] = TIME_PARTS.map((p) => {
-    const t = histogramTotals(delta, p.histogram)
+    const all = histogramTotals(delta, p.histogram)
+    const t = p.key === 'postgres' ? { sum: Math.max(0, all.sum - pgLimits.sum), count: Math.max(0, all.count - pgLimits.count) } : all
     const p95 = histogramQuantile(0.95, bucketsOf(delta, p.histogram))
     return { key: p.key, label: p.label, seconds: Math.round(t.sum * 1e6) / 1e6, perRequestMs: perRequest(t.sum), share: share(t.sum), count: t.count, p95Ms: Number.isNaN(p95) ? null : ms(p95) }
   })

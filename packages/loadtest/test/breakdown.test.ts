@@ -97,4 +97,14 @@ describe('buildBreakdown', () => {
     expect(b.countCheck.ok).toBe(false)
     expect(b.countCheck.uncertain).toBe('worker 2 joined between the scrapes, so the cluster\'s sums moved by its counts')
   })
+
+  it('counts the PostgreSQL limit store\'s queries as limit-store time, not twice', () => {
+    const limits = (n: number, sum: number): Scrape['samples'] => parsePrometheusText(
+      `rate_limit_store_duration_seconds_bucket{le="+Inf",store="postgres"} ${n}\nrate_limit_store_duration_seconds_sum{store="postgres"} ${sum}\nrate_limit_store_duration_seconds_count{store="postgres"} ${n}\n`)
+    const b = buildBreakdown('logins', { before: { ...before, samples: [...before.samples, ...limits(100, 0.2)] }, during: [], after: { ...after, samples: [...after.samples, ...limits(110, 0.22)] } }, clientSamples)
+    const split = Object.fromEntries(b.split.map((p) => [p.key, p]))
+    expect(split.limitStore).toMatchObject({ seconds: 0.02, count: 10 })
+    expect(split.postgres!.seconds).toBeCloseTo(0.01, 6)
+    expect(split.postgres!.count).toBe(0)
+  })
 })
