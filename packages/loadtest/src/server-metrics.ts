@@ -52,8 +52,8 @@ export interface PhaseScrapes {
 
 /**
  * Brackets measured phases with scrapes. `start` takes the "before" scrape and starts the
- * one-second sampler; `end` stops it and takes the "after" scrape. Once a scrape fails, the reason
- * is kept and no further scrape is attempted.
+ * one-second sampler; `end` stops it and takes the "after" scrape. Once a before or after scrape
+ * fails, the reason is kept and no further scrape is attempted; a missed sample only leaves a gap.
  */
 export class ServerMetrics {
   unavailable: string | undefined
@@ -67,11 +67,12 @@ export class ServerMetrics {
     if (endpoint === undefined) this.unavailable = reason
   }
 
-  private async take (): Promise<Scrape | undefined> {
+  /** A scrape; a failed one ends the scraping unless it is one of the per-second samples (`fatal` false). */
+  private async take (fatal = true): Promise<Scrape | undefined> {
     if (this.unavailable !== undefined || this.endpoint === undefined) return undefined
     const r = await scrapeMetrics(this.endpoint)
     if (!r.ok) {
-      this.unavailable = r.why
+      if (fatal) this.unavailable = r.why
       return undefined
     }
     return { at: performance.now() - this.t0, samples: r.samples }
@@ -113,7 +114,7 @@ export class ServerMetrics {
     this.before.at = 0
     this.timer = setInterval(() => {
       if (this.pending !== undefined) return
-      this.pending = this.take().then((s) => { if (s !== undefined) this.during.push(s) }).finally(() => { this.pending = undefined })
+      this.pending = this.take(false).then((s) => { if (s !== undefined) this.during.push(s) }).finally(() => { this.pending = undefined })
     }, this.intervalMs)
     this.timer.unref()
   }
