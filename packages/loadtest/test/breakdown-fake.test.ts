@@ -2,6 +2,8 @@ import { freePort } from '@documind/harness'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultConfig, type LoadTestConfig } from '../src/config.js'
 import type { ServerBreakdown, TimePart } from '../src/breakdown.js'
+import { renderScenario, renderSummary } from '../src/report/console.js'
+import { renderJson } from '../src/report/json.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
 import { type FakeApi, startFakeApi } from './fake-api.js'
@@ -78,6 +80,14 @@ describe('where the time went, from the target\'s /metrics', () => {
     expect(sustained.timeline.length).toBeGreaterThanOrEqual(2)
     expect(sustained.timeline.reduce((a, p) => a + p.requests, 0)).toBe(sustained.requests)
     expect(report.notes.some((n) => n.startsWith('server metrics unavailable'))).toBe(false)
+
+    // Console: the line under each scenario and in the summary; JSON: every figure.
+    expect(renderScenario(report.scenarios.logins!, 3)).toContain(`  Where the time went (server, from /metrics):\n    ${logins.line}\n    POST /auth/login  server    30 req   15 x 429`)
+    const summary = renderSummary(report)
+    expect(summary).toContain('Where the time went (server side, from /metrics):')
+    for (const r of Object.values(report.scenarios)) expect(summary).toContain(`  ${server(report, r.name).line}`)
+    const json = JSON.parse(renderJson(report)) as { scenarios: Record<string, { server: Record<string, unknown> }> }
+    expect(Object.keys(json.scenarios.logins!.server)).toEqual(['available', 'seconds', 'requests', 'p50Ms', 'p95Ms', 'meanMs', 'clientP95Ms', 'routes', 'split', 'cpuMsPerRequest', 'workers', 'peaks', 'timeline', 'countCheck', 'line'])
   }, 60_000)
 
   it('warns when the server counted other requests than the client sent (a remote target may have other clients)', async () => {
@@ -105,6 +115,7 @@ describe('where the time went, from the target\'s /metrics', () => {
     expect(off.report.scenarios.health!.server).toEqual({ available: false, reason: `GET ${fake.url}/metrics answered 404 (metrics are off: set METRICS_TOKEN or METRICS_PORT on the deployment)` })
     expect(off.report.notes).toContain(`server metrics unavailable: GET ${fake.url}/metrics answered 404 (metrics are off: set METRICS_TOKEN or METRICS_PORT on the deployment)`)
     expect(off.lines.some((l) => l.startsWith('Server metrics unavailable: '))).toBe(true)
+    expect(renderSummary(off.report)).toContain(`Where the time went: server metrics unavailable (GET ${fake.url}/metrics answered 404`)
     await fake.close()
 
     fake = await startFakeApi({ trustXff: true, metrics: { token: 'secret' } })
