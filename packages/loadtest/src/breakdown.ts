@@ -190,8 +190,10 @@ function sentence (name: string, b: Omit<ServerBreakdown, 'line'>): string {
   if (b.requests === 0) return `${name}: the server counted no request`
   const parts = b.split.filter((p) => p.perRequestMs >= 0.05).map((p) => `${formatMs(p.perRequestMs)} ${p.label}`)
   const elu = b.workers.map((w) => `${Math.round(w.eventLoopUtilisation * 100)}% (worker ${w.worker})`).join(', ')
+  const measured = b.split.filter((p) => p.key !== 'other').reduce((a, p) => a + p.perRequestMs, 0)
+  const beyond = b.meanMs !== null && measured > b.meanMs * 1.02 ? ' (more than the mean: the parts overlapped, or ran in work outside the requests)' : ''
   return `${name} server p95 ${formatMs(b.p95Ms ?? Number.NaN)} (client ${formatMs(b.clientP95Ms ?? Number.NaN)}), ` +
-    `mean ${formatMs(b.meanMs ?? Number.NaN)}: ${parts.length === 0 ? 'nothing measured separately' : parts.join(', ')}` +
+    `mean ${formatMs(b.meanMs ?? Number.NaN)}: ${parts.length === 0 ? 'nothing measured separately' : parts.join(', ')}${beyond}` +
     (b.cpuMsPerRequest === null ? '' : `; CPU ${formatMs(b.cpuMsPerRequest)} per request`) +
     (elu === '' ? '' : `; event loop busy ${elu}`)
 }
