@@ -11,3 +11,7 @@ export {
   buckets, distribution, histogram, LatencyRecorder, median, percentile, ratio, round, sortNumbers,
   type Distribution, type HistogramBin
 } from './stats.js'
+export {
+  bucketsOf, deltaOf, histogramQuantile, histogramTotals, matches, parsePrometheusText, sumBy, sumOf,
+  type Bucket, type LabelFilter, type PromSample
+} from './prometheus.js'

@@ -56,6 +56,11 @@ Options:
                           run falls back to "single address" mode and says so.
   --login-email EMAIL     existing account, used in single-address mode (a --target that does
   --login-password PASS   not trust X-Forwarded-For), where new users are limited to 3 per hour
+  --metrics-url URL       where the target's Prometheus metrics are (default <target>/metrics);
+                          scraped before, every second during and after each scenario to show
+                          where the server spent the time. The local stack's are always read.
+  --metrics-token TOKEN   bearer token for --metrics-url (the deployment's METRICS_TOKEN, e.g.
+                          the content of its DATA_DIR/metrics-token); default $METRICS_TOKEN
   --threshold EXPR        k6-style check, repeatable: <scenario>.<metric><op><number>
                           scenario: ${SCENARIO_NAMES.join(', ')} or overall
                           metric: p50 (median), p90, p95, p99, avg, min, max (ms; "2s" allowed),
@@ -142,6 +147,8 @@ export function parseCliArgs (argv: string[]): ParsedArgs {
         'no-xff': { type: 'boolean' },
         'login-email': { type: 'string' },
         'login-password': { type: 'string' },
+        'metrics-url': { type: 'string' },
+        'metrics-token': { type: 'string' },
         threshold: { type: 'string', multiple: true },
         require: { type: 'string' },
         json: { type: 'string' },
@@ -198,6 +205,11 @@ export function parseCliArgs (argv: string[]): ParsedArgs {
   }
   config.loginEmail = values['login-email']
   config.loginPassword = values['login-password']
+  if (values['metrics-url'] !== undefined) {
+    if (!/^https?:\/\//.test(values['metrics-url'])) throw new UsageError('--metrics-url must be an http:// or https:// URL')
+    config.metricsUrl = values['metrics-url']
+  }
+  config.metricsToken = values['metrics-token'] ?? (process.env.METRICS_TOKEN === '' ? undefined : process.env.METRICS_TOKEN)
   config.thresholds = (values.threshold ?? []).map((t) => wrap('threshold', () => parseThreshold(t, config.scenarios)))
   if (values.require !== undefined) {
     if (!['none', 'production-ready', 'excellent'].includes(values.require)) {

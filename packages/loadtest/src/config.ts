@@ -26,6 +26,9 @@ export interface LoadTestConfig {
   /** Existing account for a remote target that does not trust X-Forwarded-For. */
   loginEmail: string | undefined
   loginPassword: string | undefined
+  /** --target: its Prometheus metrics (default <target>/metrics) and their bearer token. */
+  metricsUrl: string | undefined
+  metricsToken: string | undefined
   /** Concurrency of the query, upload and sustained scenarios. */
   connections: number
   health: { requests: number, connections: number }
@@ -61,6 +64,8 @@ export function defaultConfig (): LoadTestConfig {
     quiet: false,
     loginEmail: undefined,
     loginPassword: undefined,
+    metricsUrl: undefined,
+    metricsToken: undefined,
     connections: 50,
     health: { requests: 100, connections: 100 },
     signups: { requests: 30 },

@@ -1,3 +1,4 @@
+import type { ServerFigures } from './breakdown.js'
 import type { HistogramBin, LatencySummary, TimelineBucket } from './stats.js'
 
 export const SCENARIO_NAMES = ['health', 'signups', 'logins', 'stress', 'query', 'upload', 'sustained'] as const
@@ -120,4 +121,6 @@ export interface ScenarioResult {
   checks: Check[]
   notes: string[]
   settings: Record<string, string | number | boolean>
+  /** What the API's /metrics said about the measured phase; absent when the run did not scrape. */
+  server?: ServerFigures
 }

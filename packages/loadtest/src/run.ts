@@ -5,12 +5,14 @@ import { performance } from 'node:perf_hooks'
 import { makeReportPdf, mapLimit } from '@documind/harness'
 import { AddressAllocator } from './addresses.js'
 import { ApiClient } from './api.js'
+import { buildBreakdown, type ServerFigures } from './breakdown.js'
 import type { LoadTestConfig } from './config.js'
 import { type Check, check, type Sample, SCENARIO_NAMES, type ScenarioName, type ScenarioResult } from './model.js'
 import { DEFINITIONS, type MachineInfo, type Report, type StackInfo, type XffInfo } from './report/types.js'
 import { buildScenarioResult, type ScenarioRun } from './results.js'
 import type { Progress } from './runner.js'
 import { SCENARIOS, type ScenarioContext } from './scenarios/index.js'
+import { type PhaseScrapes, ServerMetrics } from './server-metrics.js'
 import { type LocalStack, startLocalStack } from './stack.js'
 import { judgeRun } from './summary.js'
 import { LIMITS } from './limits.js'
@@ -114,6 +116,7 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
   }
   const mode: Report['mode'] = config.target === undefined ? 'local' : 'target'
   let modeDescription = ''
+  let server = new ServerMetrics(undefined)
 
   try {
     if (config.target === undefined) {
@@ -142,9 +145,13 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       modeDescription = `local stack at ${stack.url}: ${stack.workers} PM2 workers, ${stack.database}, limit store ${stack.limitStore}, ` +
         `groq-mock (${config.llmLatencyMs} ms latency) at ${stack.mockUrl}`
       log(`Local stack ready in ${(stack.readyMs / 1000).toFixed(1)} s: ${modeDescription}`)
+      server = 'unavailable' in stack.metrics ? new ServerMetrics(undefined, stack.metrics.unavailable) : new ServerMetrics(stack.metrics)
+      const partial = await server.waitForWorkers(stack.workers, 30_000)
+      if (partial !== undefined && server.unavailable === undefined) notes.push(`server metrics: ${partial}`)
     } else {
       modeDescription = `remote target ${config.target} (nothing started by the load tester)`
       log(`Mode: TARGET ${config.target} (nothing is started; the deployment must be running)`)
+      server = new ServerMetrics({ url: config.metricsUrl ?? `${config.target}/metrics`, token: config.metricsToken })
     }
 
     const api = new ApiClient(baseUrl, config.timeoutS * 1000)
@@ -189,6 +196,15 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
       onProgress: (name, p) => hooks.progress?.(name, p),
       uploadPdf: () => (pdfPromise ??= makeReportPdf(7, config.upload.sizeBytes))
     }
+    // The server's figures are read around the measured requests only: the scenarios' setup
+    // (signing users up, first uploads) would otherwise count as theirs.
+    let scrapes: PhaseScrapes | undefined
+    let measuredPhase = false
+    ctx.phase = {
+      start: async () => { measuredPhase = true; await server.start() },
+      end: async () => { scrapes = await server.end() }
+    }
+    let unavailableLogged = false
 
     for (const name of SCENARIO_NAMES) {
       if (!config.scenarios.includes(name)) continue
@@ -207,6 +223,16 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
         notes.push(`${name}: interrupted, its partial figures are not reported`)
         break
       }
+      run.result.server = serverFigures(run, measuredPhase ? scrapes : undefined, measuredPhase ? server.unavailable : 'no measured requests', mode)
+      if (run.result.server.available) {
+        run.result.checks.push(countCheck(name, run.result.server.countCheck, mode))
+      } else if (server.unavailable !== undefined && !unavailableLogged) {
+        unavailableLogged = true
+        log(`Server metrics unavailable: ${server.unavailable}; the report has no server-side breakdown`)
+        notes.push(`server metrics unavailable: ${server.unavailable}`)
+      }
+      scrapes = undefined
+      measuredPhase = false
       results.push(run.result)
       allSamples.push(...run.samples)
       hooks.scenarioDone?.(run.result)
@@ -266,10 +292,26 @@ export async function runLoadTest (config: LoadTestConfig, hooks: RunHooks): Pro
   }
 }
 
+function serverFigures (run: ScenarioRun, scrapes: PhaseScrapes | undefined, unavailable: string | undefined, mode: Report['mode']): ServerFigures {
+  if (scrapes !== undefined) return buildBreakdown(run.result.name, scrapes, run.samples, run.result.unfinished)
+  return { available: false, reason: unavailable ?? (mode === 'local' ? 'not scraped' : 'no metrics endpoint') }
+}
+
+/**
+ * On the local stack nothing else talks to the API, so a difference is a miscount. A remote
+ * deployment may serve other clients during the run: there it is a warning.
+ */
+function countCheck (name: ScenarioName, result: { ok: boolean, detail: string, uncertain?: string }, mode: Report['mode']): Check {
+  const status = result.ok ? 'pass' : mode === 'local' && result.uncertain === undefined ? 'fail' : 'warn'
+  const detail = result.ok || mode === 'local' ? result.detail : `${result.detail} (other clients of the deployment may have been counted too)`
+  return check(`${name}: the server counted the same requests and 429s per route as the client`, status, detail, 'expectation', name)
+}
+
 function settingsOf (config: LoadTestConfig): Record<string, unknown> {
-  const { stackEnv, loginPassword, thresholds, ...rest } = config
+  const { stackEnv, loginPassword, thresholds, metricsToken, ...rest } = config
   return {
     ...rest,
+    metricsToken: metricsToken === undefined ? undefined : '(given)',
     thresholds: thresholds.map((t) => t.source),
     loginPassword: loginPassword === undefined ? undefined : '(given)',
     stackEnv: Object.keys(stackEnv)

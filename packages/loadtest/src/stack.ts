@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -109,6 +109,8 @@ export interface LocalStack {
   buildMs: number | undefined
   readyMs: number
   pid: number
+  /** Where the stack's cluster-wide Prometheus metrics are, or why they are not available. */
+  metrics: { url: string, token?: string | undefined } | { unavailable: string }
   alive: () => boolean
   /** groq-mock's own counters, if it exposes them. */
   mockStats: () => unknown
@@ -158,6 +160,7 @@ export async function startLocalStack (opts: StackOptions): Promise<LocalStack> 
   }
   const env = api.env
   return {
+    metrics: metricsEndpoint(api.url, api.dataDir, env),
     url: api.url,
     mockUrl: mock.url,
     workers: opts.workers,
@@ -173,5 +176,22 @@ export async function startLocalStack (opts: StackOptions): Promise<LocalStack> 
       await api.stop()
       await mock.close()
     }
+  }
+}
+
+/**
+ * The launcher serves /metrics on the API port with a bearer token: METRICS_TOKEN when given,
+ * otherwise the one it generated in DATA_DIR/metrics-token. With METRICS_PORT, the separate
+ * listener needs none.
+ */
+function metricsEndpoint (url: string, dataDir: string, env: NodeJS.ProcessEnv): LocalStack['metrics'] {
+  const port = env.METRICS_PORT
+  if (port !== undefined && port !== '') return { url: `http://${env.METRICS_HOST === undefined || env.METRICS_HOST === '' ? '127.0.0.1' : env.METRICS_HOST}:${port}/metrics` }
+  const given = env.METRICS_TOKEN
+  if (given !== undefined && given !== '') return { url: `${url}/metrics`, token: given }
+  try {
+    return { url: `${url}/metrics`, token: readFileSync(join(dataDir, 'metrics-token'), 'utf8').trim() }
+  } catch (err) {
+    return { unavailable: `the launcher left no ${join(dataDir, 'metrics-token')}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }
   }
 }

@@ -85,6 +85,26 @@ describe.skipIf(!enabled)('e2e: every scenario against the real local cluster', 
     expect(s.upload, transcript).toMatchObject({ total: 12, failed: 0, statusCodes: { 200: 10, 403: 2 } })
     expect(s.sustained!.rateLimited, transcript).toBe(0)
     expect(s.sustained!.total, transcript).toBeGreaterThan(50)
+    // Where the time went: the stack's own /metrics (token from DATA_DIR/metrics-token), read around
+    // every measured phase; the server counted what the client sent, route by route.
+    const where: string[] = []
+    for (const r of Object.values(report.scenarios)) {
+      expect(r.server?.available, `${r.name}: ${JSON.stringify(r.server)}`).toBe(true)
+      if (r.server?.available !== true) continue
+      where.push(r.server.line)
+      expect(r.checks.find((c) => c.name.startsWith(`${r.name}: the server counted`))?.status, transcript).toBe('pass')
+      // A timed scenario's requests cut off at its end may have reached the server.
+      expect(r.server.requests, r.name).toBeGreaterThanOrEqual(r.total - r.errors)
+      expect(r.server.requests, r.name).toBeLessThanOrEqual(r.total + r.unfinished)
+      expect(r.server.workers.map((w) => w.worker), r.name).toEqual(['0', '1'])
+    }
+    const part = (name: 'logins' | 'query', key: string): number => {
+      const b = report.scenarios[name]!.server
+      return b?.available === true ? b.split.find((p) => p.key === key)!.count : 0
+    }
+    expect(part('logins', 'hashing')).toBeGreaterThan(0)
+    expect(part('query', 'llm')).toBeGreaterThan(0)
+    console.log(`Where the time went:\n  ${where.join('\n  ')}`)
     expect(report.overall.http5xx).toBe(0)
     expect(report.overall.errors).toBe(0)
     expect(report.ok, transcript).toBe(true)

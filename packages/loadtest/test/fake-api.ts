@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
 
 export interface FakeApiOptions {
   /** Take the client address from X-Forwarded-For (like TRUST_PROXY listing the load tester). */
@@ -21,6 +22,12 @@ export interface FakeApiOptions {
   uploadBusyEvery?: number
   /** Routes that answer 404 (e.g. to hide the XFF probe routes). */
   missing?: string[]
+  /**
+   * Serve GET /metrics like the API (Prometheus text: request durations by method, route and
+   * status, password hashing, LLM calls, CPU and event-loop time of "worker 0"). `token` requires
+   * that bearer token; `uncounted` leaves one route out of the request counts (a miscount).
+   */
+  metrics?: { token?: string, uncounted?: string }
 }
 
 export interface FakeApi {
@@ -41,6 +48,21 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
   let healthCount = 0
   let loginCount = 0
   let uploadCount = 0
+  const registry = new FakeRegistry()
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+  // A stand-in for bcrypt under BCRYPT_CONCURRENCY=1: calls queue, then each takes 2 ms.
+  let hashQueue: Promise<void> = Promise.resolve()
+  const hash = async (operation: string): Promise<void> => {
+    const queued = performance.now()
+    const turn = hashQueue.then(async () => {
+      const started = performance.now()
+      registry.observe('password_hash_queue_wait_seconds', { operation }, (started - queued) / 1000)
+      await sleep(2)
+      registry.observe('password_hash_duration_seconds', { operation }, (performance.now() - started) / 1000)
+    })
+    hashQueue = turn
+    await turn
+  }
 
   const hit = (key: string, max: number, windowMs: number): boolean => {
     const now = Date.now()
@@ -72,6 +94,18 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!
+    const started = performance.now()
+    res.on('finish', () => {
+      if (path !== opts.metrics?.uncounted) registry.observe('http_request_duration_seconds', { method: req.method ?? '', route: path, status_code: String(res.statusCode) }, (performance.now() - started) / 1000)
+    })
+    if (req.method === 'GET' && path === '/metrics') {
+      if (opts.metrics === undefined) return send(res, 404, { success: false, message: 'not found' })
+      if (opts.metrics.token !== undefined && req.headers.authorization !== `Bearer ${opts.metrics.token}`) return send(res, 401, { success: false, message: 'Unauthorized' })
+      const text = registry.text()
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      return
+    }
     stats.requests++
     stats.byPath[`${req.method ?? ''} ${path}`] = (stats.byPath[`${req.method ?? ''} ${path}`] ?? 0) + 1
     const body = await readBody(req)
@@ -109,6 +143,7 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
       const { email, password } = json()
       if (typeof email !== 'string' || typeof password !== 'string') return send(res, 400, { success: false, message: 'Email and password are required' })
       if (users.has(email)) return send(res, 400, { success: false, message: 'User already exists' })
+      await hash('hash')
       const user: User = { email, password, docs: new Set(), queries: 0 }
       users.set(email, user)
       const token = randomUUID()
@@ -123,6 +158,7 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
       if (!hit(`${ip}|login`, loginLimit, 60_000)) return send(res, 429, { success: false, message: 'Too many requests: 5 per 1 minute' })
       const { email, password } = json()
       const user = typeof email === 'string' ? users.get(email) : undefined
+      if (user !== undefined) await hash('verify')
       if (user === undefined || user.password !== password) return send(res, 401, { success: false, message: 'Invalid credentials' })
       const token = randomUUID()
       tokens.set(token, user)
@@ -156,7 +192,9 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
       user.queries++
       if (user.queries > 50) return send(res, 429, { success: false, message: 'Query limit reached.', limit_reached: true })
       if (user.docs.size === 0) return send(res, 200, { success: false, message: 'Please upload at least one PDF document before asking questions.', no_documents: true })
-      await new Promise((resolve) => setTimeout(resolve, opts.askLatencyMs ?? 5))
+      const asked = performance.now()
+      await sleep(opts.askLatencyMs ?? 5)
+      registry.observe('groq_request_duration_seconds', { kind: 'chat', outcome: 'ok' }, (performance.now() - asked) / 1000)
       return send(res, 200, { success: true, answer: `An answer to: ${question}`, metadata: { cached: false } })
     }
     return send(res, 404, { success: false, message: 'not found' })
@@ -171,5 +209,38 @@ export async function startFakeApi (opts: FakeApiOptions = {}): Promise<FakeApi>
       server.closeAllConnections()
       server.close(() => resolve())
     })
+  }
+}
+
+const BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** Just enough of prom-client for the fake: histograms, plus this process's CPU and event-loop time. */
+class FakeRegistry {
+  private readonly series = new Map<string, { name: string, labels: string, counts: number[], sum: number, count: number }>()
+  private readonly elu = performance.eventLoopUtilization()
+
+  observe (name: string, labels: Record<string, string>, seconds: number): void {
+    const text = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')
+    const key = `${name}{${text}}`
+    let s = this.series.get(key)
+    if (s === undefined) this.series.set(key, s = { name, labels: text, counts: BOUNDS.map(() => 0), sum: 0, count: 0 })
+    BOUNDS.forEach((le, i) => { if (seconds <= le) s.counts[i]!++ })
+    s.sum += seconds
+    s.count++
+  }
+
+  text (): string {
+    const lines: string[] = []
+    for (const s of this.series.values()) {
+      const sep = s.labels === '' ? '' : ','
+      BOUNDS.forEach((le, i) => lines.push(`${s.name}_bucket{le="${le}"${sep}${s.labels}} ${s.counts[i]!}`))
+      lines.push(`${s.name}_bucket{le="+Inf"${sep}${s.labels}} ${s.count}`)
+      lines.push(`${s.name}_sum{${s.labels}} ${s.sum}`, `${s.name}_count{${s.labels}} ${s.count}`)
+    }
+    const cpu = process.cpuUsage()
+    lines.push(`process_cpu_seconds_total{worker="0"} ${(cpu.user + cpu.system) / 1e6}`)
+    lines.push(`nodejs_eventloop_active_seconds_total{worker="0"} ${performance.eventLoopUtilization(this.elu).active / 1000}`)
+    lines.push('pg_pool_waiting_clients 0', 'ingestion_queue_depth 0')
+    return `${lines.join('\n')}\n`
   }
 }

@@ -49,9 +49,27 @@ export function renderScenario (r: ScenarioResult, index: number): string {
         `p50 ${formatMs(o.latency.p50).padStart(8)}  p95 ${formatMs(o.latency.p95).padStart(8)}  ${codes(o.statusCodes, o.total - Object.values(o.statusCodes).reduce((a, b) => a + b, 0))}`)
     }
   }
+  lines.push(...serverLines(r))
   lines.push('', '  Checks:')
   for (const c of r.checks) lines.push(`    ${renderCheck(c)}`)
   return lines.join('\n')
+}
+
+/** The server's side of a scenario: the "where the time went" line, then its routes. */
+function serverLines (r: ScenarioResult): string[] {
+  const b = r.server
+  if (b === undefined) return []
+  if (!b.available) return ['', `  Where the time went: server metrics unavailable (${b.reason})`]
+  const lines = ['', '  Where the time went (server, from /metrics):', `    ${b.line}`]
+  if (b.peaks.pgPoolWaitingClients > 0 || b.peaks.ingestionQueueDepth > 0) {
+    lines.push(`    peaks: ${b.peaks.pgPoolWaitingClients} clients waiting for a PostgreSQL connection, ${b.peaks.ingestionQueueDepth} PDF extractions running or queued`)
+  }
+  const w = Math.max(...b.routes.map((x) => x.route.length), 5)
+  for (const x of b.routes) {
+    lines.push(`    ${x.route.padEnd(w)}  server ${String(x.requests).padStart(5)} req ${String(x.rateLimited).padStart(4)} x 429  ` +
+      `p50 ${formatMs(x.p50Ms ?? Number.NaN).padStart(8)}  p95 ${formatMs(x.p95Ms ?? Number.NaN).padStart(8)}   client ${x.clientRequests} req ${x.clientRateLimited} x 429`)
+  }
+  return lines
 }
 
 function criteria (title: string, list: readonly Criterion[]): string[] {
@@ -100,6 +118,15 @@ export function renderSummary (report: Report): string {
     const lg = r.latency.count === 0 ? '-' : r.latency.p95 < 2000 ? 'EXCELLENT' : r.latency.p95 < 3000 ? 'GOOD' : 'SLOW'
     lines.push(`  ${r.name.padEnd(10)} ${String(r.total).padStart(6)} ${`${r.successRate.toFixed(1)}%`.padStart(8)} ${String(r.rateLimited).padStart(5)} ${String(r.failed).padStart(5)} ` +
       `${formatMs(r.latency.avg).padStart(9)} ${formatMs(r.latency.p95).padStart(9)} ${formatMs(r.latency.p99).padStart(9)} ${r.rps.toFixed(1).padStart(8)}  ${sg}/${lg}`)
+  }
+  const server = scenarios.filter((r) => r.server !== undefined)
+  const reasons = new Set(server.map((r) => r.server!.available ? '' : r.server!.reason))
+  if (server.length > 0 && !reasons.has('') && reasons.size === 1) {
+    lines.push('', `Where the time went: server metrics unavailable (${[...reasons][0]!})`)
+  } else if (server.length > 0) {
+    lines.push('')
+    lines.push('Where the time went (server side, from /metrics):')
+    for (const r of server) lines.push(`  ${r.server!.available ? r.server!.line : `${r.name}: server metrics unavailable (${r.server!.reason})`}`)
   }
   lines.push('')
   lines.push(...criteria('Production Ready Criteria (95/100):', summary.productionReady.criteria))

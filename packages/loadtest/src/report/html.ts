@@ -4,6 +4,7 @@ import type { Criterion } from '../grades.js'
 import type { Check, ScenarioResult } from '../model.js'
 import type { HistogramBin, TimelineBucket } from '../stats.js'
 import { formatBytes, formatDurationMs, formatMs } from '../units.js'
+import { serverSection } from './server-html.js'
 import type { Report } from './types.js'
 
 export function escapeHtml (text: string): string {
@@ -159,6 +160,7 @@ ${kv('Setup (not measured)', formatDurationMs(r.setupMs))}
 <figure><figcaption>Latency distribution</figcaption>${histogramSvg(r.histogram, `${r.name}: latency distribution`)}</figure>
 <figure><figcaption>Requests per second (1 s buckets; red failed, amber 429)</figcaption>${timelineSvg(r.timeline, `${r.name}: requests per second`)}</figure>
 </div>
+${serverSection(r)}
 ${ops === '' ? '' : `<table><thead><tr><th>Operation</th><th>Total</th><th>OK</th><th>Failed</th><th>429</th><th>P50</th><th>P95</th><th>Status codes</th></tr></thead><tbody>${ops}</tbody></table>`}
 <h3>Checks</h3>
 ${checksTable(r.checks)}
@@ -181,6 +183,7 @@ svg .bar{fill:#3b82f6}svg .fail{fill:#dc2626}svg .limited{fill:#f59e0b}svg .warn
 .pass{color:#15803d;font-weight:700}.failc{color:#b91c1c;font-weight:700}.warnc{color:#b45309;font-weight:700}.skip{color:#6b7280}
 .verdict{font-size:22px;font-weight:700}.ok{color:#15803d}.bad{color:#b91c1c}.muted{color:#6b7280}
 .notes li{color:#374151}
+.where{font-weight:600;background:#f3f4f6;border-left:4px solid #f59e0b;padding:6px 10px}
 `
 
 /** The whole report as one HTML document. */

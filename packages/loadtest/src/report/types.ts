@@ -86,5 +86,11 @@ export const DEFINITIONS: Record<string, string> = {
   rps: 'total / duration, duration = from the first request to the last answer of the scenario. overall.rps (judged by the criteria) = ' +
     'requests / sum of durations of the scenarios that run as fast as the server answers (sustained, paced by --rate, is left out); ' +
     'overall.rpsAll includes it',
+  server: 'what the API itself reported through GET /metrics, scraped right before and after the measured requests of each ' +
+    'scenario (and every second between): per route the requests and 429s it counted and its P50/P95 (histogram_quantile over the ' +
+    'bucket deltas, so the bucket bounds limit the precision), the mean request\'s server time split into waiting for a hash slot ' +
+    '(BCRYPT_CONCURRENCY), hashing, PostgreSQL queries, limit-store calls, LLM calls, PDF extraction and other (the rest: handlers, ' +
+    'serialisation, waiting for the event loop; parts that overlap inside a request can make it 0), CPU seconds per request and ' +
+    'the share of time each worker\'s event loop was busy',
   overall: 'pooled over every request of every scenario that ran; the grades and criteria are judged on these figures'
 }

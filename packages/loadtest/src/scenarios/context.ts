@@ -22,6 +22,8 @@ export interface ScenarioContext {
   onProgress: (scenario: ScenarioName, p: Progress) => void
   /** The PDF of --upload-size, generated once per run. */
   uploadPdf: () => Promise<Buffer>
+  /** Called right before and after the measured requests (the server-side scrapes bracket them). */
+  phase?: { start: (name: ScenarioName) => Promise<void>, end: (name: ScenarioName) => Promise<void> }
 }
 
 export interface ScenarioDefinition {
@@ -41,16 +43,21 @@ export async function measured (
   name: ScenarioName,
   phase: Phase | { next: () => Op, durationMs: number, connections: number, rate?: number }
 ): Promise<RunOutcome> {
-  return runOps({
-    baseUrl: ctx.baseUrl,
-    connections: phase.connections,
-    ...('ops' in phase
-      ? { ops: phase.ops }
-      : { next: phase.next, durationMs: phase.durationMs, ...(phase.rate === undefined ? {} : { overallRate: phase.rate }) }),
-    timeoutS: ctx.config.timeoutS,
-    signal: ctx.signal,
-    onProgress: (p) => ctx.onProgress(name, p)
-  })
+  await ctx.phase?.start(name)
+  try {
+    return await runOps({
+      baseUrl: ctx.baseUrl,
+      connections: phase.connections,
+      ...('ops' in phase
+        ? { ops: phase.ops }
+        : { next: phase.next, durationMs: phase.durationMs, ...(phase.rate === undefined ? {} : { overallRate: phase.rate }) }),
+      timeoutS: ctx.config.timeoutS,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.onProgress(name, p)
+    })
+  } finally {
+    await ctx.phase?.end(name)
+  }
 }
 
 export function emptyOutcome (): RunOutcome {
