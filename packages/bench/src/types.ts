@@ -287,6 +287,7 @@ export interface InstructionsResult extends LoadAverages {
   app_no_metrics: InstructionsTarget
   fastify: InstructionsTarget
   warmup_requests: number
+  settle_requests: number
   requests: number
   connections: number
 }

@@ -92,6 +92,7 @@ export function sampleResult (): BenchResult {
       app_no_metrics: { per_request: 152000, samples: [152000, 152000, 153000] },
       fastify: { per_request: 104000, samples: [104000, 104000, 105000] },
       warmup_requests: 30000,
+      settle_requests: 4000,
       requests: 2000,
       connections: 4,
       ...averages
