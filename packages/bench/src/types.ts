@@ -272,7 +272,12 @@ export interface BenchResult {
 export interface InstructionsTarget {
   /** Median of the samples. */
   per_request: number
+  /** Per request, less the idle rate (timer work) times the sample's duration. */
   samples: number[]
+  /** Per request as counted. */
+  raw_samples: number[]
+  /** Instructions per second of the process left idle (timers), measured before the samples. */
+  idle_ir_per_s: number
 }
 
 export interface InstructionsResult extends LoadAverages {
