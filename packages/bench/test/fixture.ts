@@ -92,7 +92,7 @@ export function sampleResult (): BenchResult {
       app_no_metrics: { per_request: 152000, samples: [152000, 152000, 153000], raw_samples: [153000, 153000, 154000], idle_ir_per_s: 50000 },
       fastify: { per_request: 104000, samples: [104000, 104000, 105000], raw_samples: [104000, 104000, 105000], idle_ir_per_s: 1000 },
       warmup_requests: 30000,
-      settle_requests: 4000,
+      settle_requests: 10000,
       requests: 2000,
       connections: 4,
       ...averages

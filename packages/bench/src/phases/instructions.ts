@@ -111,8 +111,8 @@ async function measure (ctx: Context, name: string, command: string[], env: Node
     await send(url, plan.warmup, plan.connections)
     ctx.log(`instructions: ${name} warmed up with ${plan.warmup} requests in ${round((performance.now() - started) / 1000, 1)} s`)
     await control('--instr=on')
-    // Counts only settle after a few thousand requests with instrumentation on (measured: 279k, 234k,
-    // then 165k, 165k per request in consecutive samples of the API process): these are not counted.
+    // Counts settle only after some 8,000 requests with instrumentation on (consecutive samples of 2,000
+    // requests of the API process measured 279k, 234k, 165k, 165k per request): these are not counted.
     await send(url, plan.settle, plan.connections)
     // Work on timers (the event-loop delay histogram samples every 10 ms, pool and limit-store sweeps)
     // is counted by wall time, not by request, and a sample under valgrind lasts seconds to minutes
