@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, typ
 import fp from 'fastify-plugin'
 import type { AppConfig } from './config.js'
 import { clientErrorHandler } from './lib/client-errors.js'
+import { requestLoggerFactory } from './lib/request-logger.js'
 import answerCache from './plugins/app/answering/answer-cache.js'
 import answering from './plugins/app/answering/answering.js'
 import audioStore from './plugins/app/speech/audio-store.js'
@@ -121,6 +122,8 @@ export function serverOptions (config: RunnableConfig): FastifyHttpOptions<Serve
     // Per-request access logs cost a large share of the throughput of cheap routes; reverse proxies
     // keep access logs, we log errors and 5xx.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log makes its pino child only when something logs: most requests never do.
+    childLoggerFactory: requestLoggerFactory,
     requestIdHeader: 'x-request-id',
     // A malformed %-escape or an over-long path parameter: the same JSON envelope as every other error.
     // Document names (up to 255 characters) are path parameters; the default cap is 100.

@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_DOCS: 'no' })).toThrow(/API_DOCS/)
   })
 
+  it('turns every way of serving metrics off with METRICS_ENABLED=false', () => {
+    const token = 'metrics-token-0123456789'
+    expect(loadConfig({ METRICS_TOKEN: token, METRICS_PORT: '9464' }).metrics).toMatchObject({ enabled: true, token, port: 9464 })
+    expect(loadConfig({ METRICS_ENABLED: 'false', METRICS_TOKEN: token, METRICS_PORT: '9464' }).metrics)
+      .toMatchObject({ enabled: false, token: undefined, port: undefined })
+  })
+
   it('takes SUPABASE_JWT_SECRET, and JWT_SECRET as an alias', () => {
     expect(loadConfig({ SUPABASE_JWT_SECRET: 'a', JWT_SECRET: 'b' }).jwtSecret).toBe('a')
     expect(loadConfig({ JWT_SECRET: 'b' }).jwtSecret).toBe('b')

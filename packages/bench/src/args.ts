@@ -2,11 +2,16 @@
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 
-export const PHASES = ['health', 'login', 'ask', 'ingest', 'memory'] as const
+export const PHASES = ['health', 'instructions', 'login', 'ask', 'ingest', 'memory'] as const
 export type Phase = typeof PHASES[number]
 
 export interface Plan {
   health: { connections: number, warmupSec: number, measureSec: number, rounds: number }
+  /**
+   * The callgrind referee: requests before instrumentation, then instrumented but not counted, then
+   * per sample; samples (median); connections; length of the idle sample (timer work per second).
+   */
+  instructions: { warmup: number, settle: number, requests: number, samples: number, connections: number, idleSec: number }
   bcrypt: { seconds: number, singleProcess: boolean }
   login: { users: number, connections: number, warmupLogins: number, measureSec: number }
   ask: { users: number, connections: number, warmupSec: number, measureSec: number, timeoutSec: number }
@@ -56,6 +61,7 @@ export class UsageError extends Error {}
 export function quickPlan (): Plan {
   return {
     health: { connections: 100, warmupSec: 0.5, measureSec: 2, rounds: 1 },
+    instructions: { warmup: 3000, settle: 2000, requests: 500, samples: 1, connections: 4, idleSec: 2 },
     bcrypt: { seconds: 3, singleProcess: false },
     login: { users: 8, connections: 12, warmupLogins: 4, measureSec: 7 },
     ask: { users: 8, connections: 200, warmupSec: 1, measureSec: 6, timeoutSec: 30 },
@@ -71,6 +77,7 @@ export function fullPlan (): Plan {
   return {
     // Five rounds: on a shared VM the speed of the machine drifts by ±20% within a minute.
     health: { connections: 100, warmupSec: 3, measureSec: 8, rounds: 5 },
+    instructions: { warmup: 30_000, settle: 10_000, requests: 2000, samples: 3, connections: 4, idleSec: 5 },
     bcrypt: { seconds: 4, singleProcess: true },
     login: { users: 16, connections: 16, warmupLogins: 8, measureSec: 30 },
     ask: { users: 20, connections: 200, warmupSec: 5, measureSec: 30, timeoutSec: 30 },

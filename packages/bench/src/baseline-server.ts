@@ -4,6 +4,8 @@
 //   BASELINE_KIND=node     a bare node:http server: the machine's limit;
 //   BASELINE_KIND=fastify  a bare Fastify app with that one route and no plugins: the framework's floor.
 // The primary prints one line, `baseline ready <port> pids <pid,pid>`, once every worker listens.
+// BASELINE_WORKERS=0 serves from this one process, without node:cluster (the callgrind referee runs
+// it under valgrind, which must see the process that answers).
 import cluster from 'node:cluster'
 import { createServer } from 'node:http'
 import Fastify from 'fastify'
@@ -15,11 +17,11 @@ interface BaselineResponse {
 
 const port = Number(process.env.BASELINE_PORT ?? '0')
 const host = process.env.BASELINE_HOST ?? '127.0.0.1'
-const workers = Math.max(1, Number(process.env.BASELINE_WORKERS ?? '1'))
+const workers = Math.max(0, Number(process.env.BASELINE_WORKERS ?? '1'))
 const response = JSON.parse(process.env.BASELINE_RESPONSE ?? '{"headers":{},"body":"{}"}') as BaselineResponse
 const kind = process.env.BASELINE_KIND === 'fastify' ? 'fastify' : 'node'
 
-if (cluster.isPrimary) {
+if (cluster.isPrimary && workers > 0) {
   let stopping = false
   let listening = 0
   cluster.on('listening', () => {
@@ -50,7 +52,7 @@ if (cluster.isPrimary) {
     res.writeHead(200, headers)
     res.end(body)
   })
-  server.listen(port, host)
+  server.listen(port, host, () => { if (workers === 0) process.stdout.write(`baseline ready ${port} pids ${process.pid}\n`) })
   process.on('SIGTERM', () => { server.close(); process.exit(0) })
 } else {
   // Default options (no logger), the same headers set per request as our app's hooks do, and the
@@ -64,5 +66,6 @@ if (cluster.isPrimary) {
     return value
   })
   await app.listen({ port, host })
+  if (workers === 0) process.stdout.write(`baseline ready ${port} pids ${process.pid}\n`)
   process.on('SIGTERM', () => { app.close().finally(() => process.exit(0)) })
 }

@@ -9,7 +9,7 @@ import { stopAllChildren } from './children.js'
 import { evaluateGoals } from './goals.js'
 import { makeAskPdf, makeLargeTextPdf } from './pdf.js'
 import {
-  askPhase, healthPhase, ingestPhase, launcherRssMb, loadAverages, loginPhase, quiesce, settledWorkerMemory, workerMemory, type Context
+  askPhase, healthPhase, ingestPhase, instructionsPhase, launcherRssMb, loadAverages, loginPhase, quiesce, settledWorkerMemory, workerMemory, type Context
 } from './phases/index.js'
 import { deleteRedisKeys, postgresBackendPids, startStack, workerProcesses } from './stack.js'
 import { round } from './stats.js'
@@ -108,13 +108,16 @@ export async function runBench (options: BenchOptions, teardown: Teardown, log: 
     await mkdir(cpuProfDir, { recursive: true })
   }
   log(`starting the stack: ${options.workers} workers, ${options.redis ? 'Redis' : 'Postgres'} store, ${options.embedded ? 'embedded' : 'local'} database`)
-  const stack = await startStack({
+  const stackOptions = {
     ...(options.repoRoot === undefined ? {} : { repoRoot: resolve(options.repoRoot) }),
     workers: options.workers,
     bcryptCost: options.bcryptCost,
     databaseUrl,
     redisUrl: options.redis ? options.redisUrl : undefined,
-    groqBaseUrl: mock.url,
+    groqBaseUrl: mock.url
+  }
+  const stack = await startStack({
+    ...stackOptions,
     env: {
       ...options.extraEnv,
       ...(cpuProfDir === undefined
@@ -143,6 +146,12 @@ export async function runBench (options: BenchOptions, teardown: Teardown, log: 
     withDocument: new Set(),
     askPdf,
     largePdf,
+    startVariant: async (name, env) => {
+      log(`starting the stack with ${name}`)
+      const variant = await startStack({ ...stackOptions, env: { ...options.extraEnv, ...env } })
+      teardown.add(`stack with ${name}`, async () => await variant.stop())
+      return variant
+    },
     ...(databaseName === undefined ? {} : { postgresPids: async () => await postgresBackendPids(options.adminDatabaseUrl, databaseName) })
   }
   const settle = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, options.plan.settleSec * 1000)) }
@@ -201,6 +210,10 @@ export async function runBench (options: BenchOptions, teardown: Teardown, log: 
   await quiesce(ctx, 'boot')
   // Each phase starts once the workers are idle again: no phase is billed for the previous one's leftovers.
   if (phases.has('health')) result.health = await healthPhase(ctx)
+  if (phases.has('instructions')) {
+    await quiesce(ctx, 'before instructions')
+    result.instructions = await instructionsPhase(ctx)
+  }
   if (phases.has('login')) {
     await quiesce(ctx, 'before login')
     result.login = await loginPhase(ctx)

@@ -44,21 +44,32 @@ export function tableRows (result: BenchResult): TableRow[] {
     const goal = goalId === undefined ? undefined : goals.get(goalId)
     rows.push({ phase, measurement, value, goal: goal === undefined ? '' : goalText(goal), result: goalStatus(goal) })
   }
-  const { health, login, ask, ingest, memory } = result
+  const { health, instructions, login, ask, ingest, memory } = result
   if (health !== undefined) {
     row('health', `GET /health req/s, full stack (${health.connections} conn)`, formatNumber(health.rps, 0))
     row('health', 'GET /health req/s, bare node:http cluster', formatNumber(health.baseline_rps, 0))
-    row('health', `ratio stack / bare (median of ${health.rounds.length} rounds)`, formatNumber(health.ratio, 3), 'health.ratio')
+    row('health', `ratio stack / bare node:http (median of ${health.rounds.length} rounds)`, formatNumber(health.ratio, 3))
     row('health', 'server CPU per request, stack / bare', `${formatNumber(health.stack_cpu_us_per_req, 1)} / ${formatNumber(health.baseline_cpu_us_per_req, 1)} us`)
     row('health', 'CPU ratio bare / stack (load-independent view)', formatNumber(health.cpu_ratio, 3))
-    row('health', 'p99 latency, full stack', formatValue(health.p99_ms, 'ms', 2), 'health.p99_ms')
+    row('health', 'p99 latency, full stack', formatValue(health.p99_ms, 'ms', 2))
     row('health', 'p50 latency, full stack', formatValue(health.p50_ms, 'ms', 2))
     row('health', 'p99 latency, bare cluster', formatValue(health.baseline_p99_ms, 'ms', 2))
     row('health', 'bare Fastify cluster (same response, no plugins): req/s, p99', `${formatNumber(health.fastify_rps, 0)}, ${formatValue(health.fastify_p99_ms, 'ms', 2)}`)
     row('health', 'ratio bare Fastify / bare node:http: req/s, CPU', `${formatNumber(health.fastify_ratio, 3)}, ${formatNumber(health.fastify_cpu_ratio, 3)}`)
-    row('health', 'ratio stack / bare Fastify (cost of our plugins)', formatNumber(health.stack_over_fastify, 3))
+    row('health', 'ratio stack / bare Fastify req/s (cost of our plugins)', formatNumber(health.stack_over_fastify, 3), 'health.stack_over_fastify')
+    row('health', 'ratio stack / bare Fastify p99', formatNumber(health.p99_over_fastify, 3), 'health.p99_over_fastify')
+    row('health', 'stack without metrics: req/s, p99, CPU per request', `${formatNumber(health.no_metrics_rps, 0)}, ${formatValue(health.no_metrics_p99_ms, 'ms', 2)}, ${formatNumber(health.no_metrics_cpu_us_per_req, 1)} us`)
+    row('health', 'metrics cost: 1 - req/s with / without metrics', formatNumber(health.metrics_cost, 3), 'health.metrics_cost')
+    row('health', 'metrics cost: CPU per request with / without metrics - 1', formatNumber(health.metrics_cpu_cost, 3))
     row('health', 'response bytes, stack / bare', `${health.stack_response_bytes} / ${health.baseline_response_bytes}`)
     row('health', 'load avg 1 min, start -> end', loadText(health))
+  }
+  if (instructions !== undefined) {
+    const ins = instructions
+    row('instructions', `Ir per GET /health (callgrind, median of ${ins.app.samples.length} x ${ins.requests}), API process / bare Fastify`, `${formatNumber(ins.app_per_request, 0)} / ${formatNumber(ins.fastify_per_request, 0)}`)
+    row('instructions', 'ratio API process / bare Fastify', formatNumber(ins.ratio, 3), 'instructions.ratio')
+    row('instructions', 'Ir per GET /health, API process without metrics', `${formatNumber(ins.app_no_metrics_per_request, 0)} (metrics ${formatNumber(ins.metrics_cost * 100, 1)} %)`)
+    row('instructions', 'load avg 1 min, start -> end', loadText(ins))
   }
   if (login !== undefined) {
     const b = login.bcrypt

@@ -41,12 +41,15 @@ export interface HealthRound {
   stack_cpu_ms_per_req: number
   baseline_cpu_ms_per_req: number
   fastify_cpu_ms_per_req: number
+  no_metrics_rps: number
+  no_metrics_p99_ms: number
+  no_metrics_cpu_ms_per_req: number
 }
 
 export interface HealthResult extends LoadAverages {
-  /** Median over rounds of stack req/s ÷ median of bare-cluster req/s. Goal >= 0.80. */
+  /** Median over rounds of stack req/s ÷ median of bare node:http cluster req/s (reference). */
   ratio: number
-  /** Median over rounds of the stack's p99 at `connections`. Goal < 10 ms. */
+  /** Median over rounds of the stack's p99 at `connections`. */
   p99_ms: number
   p50_ms: number
   rps: number
@@ -72,12 +75,24 @@ export interface HealthResult extends LoadAverages {
   fastify_cpu_us_per_req: number
   fastify_ratio: number
   fastify_cpu_ratio: number
+  /** Stack req/s ÷ bare Fastify req/s (medians over rounds). Goal >= 0.90. */
   stack_over_fastify: number
+  /** Stack p99 ÷ bare Fastify p99 (medians over rounds). Goal <= 1.25. */
+  p99_over_fastify: number
+  /** The same stack with METRICS_ENABLED=false, measured in the same rounds. */
+  no_metrics_rps: number
+  no_metrics_p99_ms: number
+  no_metrics_cpu_us_per_req: number
+  /** 1 - stack req/s ÷ stack-without-metrics req/s. Goal <= 0.03. */
+  metrics_cost: number
+  /** Stack CPU per request ÷ the same without metrics, - 1 (load-independent view). */
+  metrics_cpu_cost: number
   rounds: HealthRound[]
   /** The last round, in full. */
   stack: LoadFigures
   baseline: LoadFigures
   fastify: LoadFigures
+  no_metrics: LoadFigures
   /** Bytes of one response, headers included, of each server. */
   stack_response_bytes: number
   baseline_response_bytes: number
@@ -241,6 +256,7 @@ export interface BenchResult {
     repo: string | null
   }
   health?: HealthResult
+  instructions?: InstructionsResult
   login?: LoginResult
   ask?: AskResult
   ingest?: IngestResult
@@ -250,4 +266,33 @@ export interface BenchResult {
   workers: Array<{ pm_id: number, pid: number, status: string, restarts: number }>
   method: Record<string, string>
   warnings: string[]
+}
+
+/** One process under callgrind: user-space instructions (Ir) per GET /health. */
+export interface InstructionsTarget {
+  /** Median of the samples. */
+  per_request: number
+  /** Per request, less the idle rate (timer work) times the sample's duration. */
+  samples: number[]
+  /** Per request as counted. */
+  raw_samples: number[]
+  /** Instructions per second of the process left idle (timers), measured before the samples. */
+  idle_ir_per_s: number
+}
+
+export interface InstructionsResult extends LoadAverages {
+  /** API process ÷ bare Fastify process, instructions per /health. Goal <= 1.15. */
+  ratio: number
+  app_per_request: number
+  fastify_per_request: number
+  /** The API process with METRICS_ENABLED=false, and what metrics add: app ÷ that - 1. */
+  app_no_metrics_per_request: number
+  metrics_cost: number
+  app: InstructionsTarget
+  app_no_metrics: InstructionsTarget
+  fastify: InstructionsTarget
+  warmup_requests: number
+  settle_requests: number
+  requests: number
+  connections: number
 }

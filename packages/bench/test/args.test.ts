@@ -14,7 +14,7 @@ describe('parseCommand', () => {
     expect(o.workers).toBe(2)
     expect(o.bcryptCost).toBe(12)
     expect(o.llmLatencyMs).toBe(2000)
-    expect(o.phases).toEqual(['health', 'login', 'ask', 'ingest', 'memory'])
+    expect(o.phases).toEqual(['health', 'instructions', 'login', 'ask', 'ingest', 'memory'])
     expect(o.redis).toBe(false)
     expect(o.embedded).toBe(false)
     expect(o.adminDatabaseUrl).toBe('postgres://postgres@127.0.0.1:5432/postgres')

@@ -30,7 +30,7 @@ export function sampleResult (): BenchResult {
       database: 'local',
       database_name: 'bench_x',
       llm_latency_ms: 2000,
-      phases: ['health', 'login', 'ask', 'ingest', 'memory'],
+      phases: ['health', 'instructions', 'login', 'ask', 'ingest', 'memory'],
       cpu_prof_dir: null,
       extra_env: {},
       repo: null
@@ -53,6 +53,12 @@ export function sampleResult (): BenchResult {
       fastify_ratio: 0.75,
       fastify_cpu_ratio: 0.7407,
       stack_over_fastify: 0.6667,
+      p99_over_fastify: 1.7917,
+      no_metrics_rps: 12100,
+      no_metrics_p99_ms: 21,
+      no_metrics_cpu_us_per_req: 49,
+      metrics_cost: 0.0083,
+      metrics_cpu_cost: 0.0204,
       rounds: [{
         stack_rps: 12000,
         baseline_rps: 24000,
@@ -63,13 +69,32 @@ export function sampleResult (): BenchResult {
         fastify_p99_ms: 12,
         stack_cpu_ms_per_req: 0.05,
         baseline_cpu_ms_per_req: 0.02,
-        fastify_cpu_ms_per_req: 0.027
+        fastify_cpu_ms_per_req: 0.027,
+        no_metrics_rps: 12100,
+        no_metrics_p99_ms: 21,
+        no_metrics_cpu_ms_per_req: 0.049
       }],
       stack: load(12000, 4, 21.5),
       baseline: load(24000, 2, 9),
       fastify: load(18000, 3, 12),
+      no_metrics: load(12100, 4, 21),
       stack_response_bytes: 909,
       baseline_response_bytes: 908,
+      ...averages
+    },
+    instructions: {
+      ratio: 1.5,
+      app_per_request: 156000,
+      fastify_per_request: 104000,
+      app_no_metrics_per_request: 152000,
+      metrics_cost: 0.0263,
+      app: { per_request: 156000, samples: [157000, 156000, 155000], raw_samples: [160000, 159000, 158000], idle_ir_per_s: 300000 },
+      app_no_metrics: { per_request: 152000, samples: [152000, 152000, 153000], raw_samples: [153000, 153000, 154000], idle_ir_per_s: 50000 },
+      fastify: { per_request: 104000, samples: [104000, 104000, 105000], raw_samples: [104000, 104000, 105000], idle_ir_per_s: 1000 },
+      warmup_requests: 30000,
+      settle_requests: 10000,
+      requests: 2000,
+      connections: 4,
       ...averages
     },
     login: {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { GOALS, evaluateGoals, getPath, goalText, meets } from '../src/goals.js'
 
 describe('goals', () => {
-  it('lists the seven goals with the JSON paths the report must contain', () => {
+  it('lists the nine goals with the JSON paths the report must contain', () => {
     expect(GOALS.map((g) => g.id)).toEqual([
-      'health.ratio', 'health.p99_ms', 'login.ratio', 'ask.p95_over_latency',
+      'health.stack_over_fastify', 'health.p99_over_fastify', 'health.metrics_cost', 'instructions.ratio',
+      'login.ratio', 'ask.p95_over_latency',
       'ingest.health_p99_ms', 'ingest.ratio', 'memory.idle_rss_mb'
     ])
   })
@@ -25,14 +26,17 @@ describe('goals', () => {
 
   it('evaluates measured figures and marks missing ones as not measured', () => {
     const result = {
-      health: { ratio: 0.9, p99_ms: 12 },
+      health: { stack_over_fastify: 0.9, p99_over_fastify: 1.3, metrics_cost: 0.01 },
+      instructions: { ratio: 1.2 },
       login: { ratio: Number.NaN },
       ask: { p95_over_latency: 1.1 },
       memory: { idle_rss_mb: 119.9 }
     }
     const byId = Object.fromEntries(evaluateGoals(result).map((g) => [g.id, g]))
-    expect(byId['health.ratio']).toMatchObject({ value: 0.9, met: true })
-    expect(byId['health.p99_ms']).toMatchObject({ value: 12, met: false })
+    expect(byId['health.stack_over_fastify']).toMatchObject({ value: 0.9, met: true })
+    expect(byId['health.p99_over_fastify']).toMatchObject({ value: 1.3, met: false })
+    expect(byId['health.metrics_cost']).toMatchObject({ value: 0.01, met: true })
+    expect(byId['instructions.ratio']).toMatchObject({ value: 1.2, met: false })
     expect(byId['login.ratio']).toMatchObject({ value: null, met: null })
     expect(byId['ask.p95_over_latency']).toMatchObject({ value: 1.1, met: true })
     expect(byId['ingest.ratio']).toMatchObject({ value: null, met: null })

@@ -30,14 +30,16 @@ describe('goalStatus', () => {
 })
 
 describe('table', () => {
-  it('has a row with goal and status for each of the seven goals', () => {
+  it('has a row with goal and status for each of the nine goals', () => {
     const rows = tableRows(sampleResult())
     const withGoal = rows.filter((r) => r.goal !== '')
     expect(withGoal.map((r) => [r.phase, r.goal, r.result])).toEqual([
-      ['health', '>= 0.8', 'MISSED'],
-      ['health', '< 10 ms', 'MISSED'],
+      ['health', '>= 0.9', 'MISSED'],
+      ['health', '<= 1.25', 'MISSED'],
+      ['health', '<= 0.03', 'met'],
+      ['instructions', '<= 1.15', 'MISSED'],
       ['login', '>= 0.85', 'met'],
-      ['ask', '<= 1.15', 'MISSED'],
+      ['ask', '<= 1.1', 'MISSED'],
       ['ingest', '< 25 ms', 'met'],
       ['ingest', '>= 0.8', 'met'],
       ['memory', '< 120 MB', 'MISSED']
@@ -49,6 +51,7 @@ describe('table', () => {
     const result = sampleResult()
     delete result.login
     delete result.ingest
+    delete result.instructions
     const phases = new Set(tableRows(result).map((r) => r.phase))
     expect([...phases]).toEqual(['health', 'ask', 'memory'])
   })
@@ -71,7 +74,7 @@ describe('table', () => {
     result.warnings.push('the machine was busy')
     const text = renderReport(result)
     expect(text).toContain('DocuMind Voice bench, full run (180 s): 2 PM2 workers, bcrypt cost 12')
-    expect(text).toContain('Goals met: 3 of 7 measured (7 in total).')
+    expect(text).toContain('Goals met: 4 of 9 measured (9 in total).')
     expect(text).toContain('warning: the machine was busy')
     expect(text).toContain('RSS per worker, idle 12 s after boot, NOT settled (126 / 121)')
   })

@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(LAUNCHER))('bench --quick smoke (real stack)', () =>
     expect(result.memory.idle_rss_mb).toBeGreaterThan(20)
     expect(result.memory.boot_rss_mb).toBeGreaterThan(20)
     expect(result.goals.map((g) => [g.id, g.met === null])).toEqual([
-      ['health.ratio', false], ['health.p99_ms', false], ['login.ratio', true], ['ask.p95_over_latency', true],
+      ['health.stack_over_fastify', false], ['health.p99_over_fastify', false], ['health.metrics_cost', false], ['instructions.ratio', true], ['login.ratio', true], ['ask.p95_over_latency', true],
       ['ingest.health_p99_ms', true], ['ingest.ratio', true], ['memory.idle_rss_mb', false]
     ])
     expect(result.workers.every((w) => w.status === 'online')).toBe(true)

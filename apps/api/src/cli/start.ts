@@ -127,6 +127,7 @@ async function waitForReady (url: string): Promise<void> {
 
 /** How to scrape /metrics, for the banner: the token's file, never the token itself. */
 function metricsBanner (baseUrl: string, token: string | undefined, metrics: MetricsConfig, dataDir: string): string {
+  if (!metrics.enabled) return 'off (METRICS_ENABLED=false)'
   const ways = []
   if (token !== undefined) {
     const source = metrics.token === undefined ? `$(cat ${join(dataDir, 'metrics-token')})` : '$METRICS_TOKEN'
@@ -156,7 +157,7 @@ try {
   // Metrics are never public by default: /metrics on the API port wants this token (METRICS_TOKEN),
   // generated once like the JWT secret, unless only the separate METRICS_PORT listener is wanted.
   let metricsToken = config.metrics.token
-  if (metricsToken === undefined && config.metrics.port === undefined) {
+  if (metricsToken === undefined && config.metrics.port === undefined && config.metrics.enabled) {
     metricsToken = await readOrCreateSecret(join(config.dataDir, 'metrics-token'), 32)
   }
   await migrate(databaseUrl, { info: say })

@@ -27,6 +27,8 @@ export interface Context {
   withDocument: Set<string>
   askPdf: Promise<Buffer>
   largePdf: Promise<LargePdf>
+  /** Another stack on the same database and mock, with this extra environment (stopped by the caller). */
+  startVariant: (name: string, env: Record<string, string>) => Promise<Stack>
   /** The PostgreSQL backends serving the bench database (undefined with --embedded). */
   postgresPids?: () => Promise<number[]>
 }
