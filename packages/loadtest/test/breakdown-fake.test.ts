@@ -1,12 +1,12 @@
 import { freePort } from '@documind/harness'
 import { afterEach, describe, expect, it } from 'vitest'
-import { defaultConfig, type LoadTestConfig } from '../src/config.js'
+import type { LoadTestConfig } from '../src/config.js'
 import type { ServerBreakdown, TimePart } from '../src/breakdown.js'
 import { renderScenario, renderSummary } from '../src/report/console.js'
 import { renderJson } from '../src/report/json.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
-import { type FakeApi, startFakeApi } from './fake-api.js'
+import { type FakeApi, fakeTargetConfig, startFakeApi } from './fake-api.js'
 
 let fake: FakeApi | undefined
 afterEach(async () => {
@@ -15,21 +15,7 @@ afterEach(async () => {
 })
 
 function config (target: string, overrides: Partial<LoadTestConfig> = {}): LoadTestConfig {
-  return {
-    ...defaultConfig(),
-    target,
-    quiet: true,
-    timeoutS: 10,
-    health: { requests: 50, connections: 50 },
-    logins: { attempts: 30, perAddress: 10 },
-    stress: { operations: 60 },
-    query: { questions: 20, perUser: 10, quotaProbe: true },
-    upload: { users: 2, sizeBytes: 20 * 1024 },
-    sustained: { durationMs: 2500, users: 5, rate: 30 },
-    connections: 20,
-    metricsToken: 'secret',
-    ...overrides
-  }
+  return fakeTargetConfig(target, { metricsToken: 'secret', ...overrides })
 }
 
 const run = async (c: LoadTestConfig): Promise<{ report: Report, lines: string[] }> => {

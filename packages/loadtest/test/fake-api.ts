@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { defaultConfig, type LoadTestConfig } from '../src/config.js'
 
 export interface FakeApiOptions {
   /** Take the client address from X-Forwarded-For (like TRUST_PROXY listing the load tester). */
@@ -242,5 +243,23 @@ class FakeRegistry {
     lines.push(`nodejs_eventloop_active_seconds_total{worker="0"} ${performance.eventLoopUtilization(this.elu).active / 1000}`)
     lines.push('pg_pool_waiting_clients 0', 'ingestion_queue_depth 0')
     return `${lines.join('\n')}\n`
+  }
+}
+
+/** A full run against a fake API, every scenario shrunk to a few seconds. */
+export function fakeTargetConfig (target: string, overrides: Partial<LoadTestConfig> = {}): LoadTestConfig {
+  return {
+    ...defaultConfig(),
+    target,
+    quiet: true,
+    timeoutS: 10,
+    health: { requests: 50, connections: 50 },
+    logins: { attempts: 30, perAddress: 10 },
+    stress: { operations: 60 },
+    query: { questions: 20, perUser: 10, quotaProbe: true },
+    upload: { users: 2, sizeBytes: 20 * 1024 },
+    sustained: { durationMs: 2500, users: 5, rate: 30 },
+    connections: 20,
+    ...overrides
   }
 }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { defaultConfig, type LoadTestConfig } from '../src/config.js'
+import type { LoadTestConfig } from '../src/config.js'
 import type { Check } from '../src/model.js'
 import type { Report } from '../src/report/types.js'
 import { runLoadTest } from '../src/run.js'
 import { runOps } from '../src/runner.js'
 import { expectStatus, healthOp } from '../src/scenarios/index.js'
 import { parseThreshold } from '../src/thresholds.js'
-import { type FakeApi, startFakeApi } from './fake-api.js'
+import { type FakeApi, fakeTargetConfig, startFakeApi } from './fake-api.js'
 
 let fake: FakeApi | undefined
 afterEach(async () => {
@@ -16,22 +16,7 @@ afterEach(async () => {
 
 /** A small but complete run: every scenario, small amounts. */
 function smallConfig (target: string, overrides: Partial<LoadTestConfig> = {}): LoadTestConfig {
-  const c = defaultConfig()
-  return {
-    ...c,
-    target,
-    require: 'none',
-    quiet: true,
-    timeoutS: 10,
-    health: { requests: 50, connections: 50 },
-    logins: { attempts: 30, perAddress: 10 },
-    stress: { operations: 60 },
-    query: { questions: 20, perUser: 10, quotaProbe: true },
-    upload: { users: 2, sizeBytes: 20 * 1024 },
-    sustained: { durationMs: 1500, users: 5, rate: 30 },
-    connections: 20,
-    ...overrides
-  }
+  return fakeTargetConfig(target, { require: 'none', sustained: { durationMs: 1500, users: 5, rate: 30 }, ...overrides })
 }
 
 const byName = (report: Report, name: string): Check => {

@@ -7,10 +7,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultConfig } from '../src/config.js'
 import { renderHtml } from '../src/report/html.js'
 import { runLoadTest } from '../src/run.js'
-import { startFakeApi } from './fake-api.js'
+import { fakeTargetConfig, startFakeApi } from './fake-api.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 
@@ -26,20 +25,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML report in headless Chromium', (
     const fake = await startFakeApi({ trustXff: true, metrics: { token: 'secret' } })
     let html: string
     try {
-      const report = await runLoadTest({
-        ...defaultConfig(),
-        target: fake.url,
-        quiet: true,
-        timeoutS: 10,
-        health: { requests: 50, connections: 50 },
-        logins: { attempts: 30, perAddress: 10 },
-        stress: { operations: 60 },
-        query: { questions: 20, perUser: 10, quotaProbe: true },
-        upload: { users: 2, sizeBytes: 20 * 1024 },
-        sustained: { durationMs: 2500, users: 5, rate: 30 },
-        connections: 20,
-        metricsToken: 'secret'
-      }, { log: () => {} })
+      const report = await runLoadTest(fakeTargetConfig(fake.url, { metricsToken: 'secret' }), { log: () => {} })
       expect(report.ok).toBe(true)
       html = renderHtml(report)
     } finally {
